@@ -1,0 +1,68 @@
+// One way to run a host script from components/scripts, locally (dev) or over SSH: the same
+// text either way, its hash in `triggers` so a changed script runs again.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+
+export const SCRIPTS_DIR = path.join(__dirname, "scripts");
+
+/** Where a host's commands run. */
+export type HostConnection =
+    | { kind: "local" }
+    | { kind: "remote"; connection: pulumi.Input<command.types.input.remote.ConnectionArgs> };
+
+export interface HostScriptArgs {
+    /** File name in components/scripts, e.g. "mounts.sh". Called with "create" on up and "delete" on destroy. */
+    script: string;
+    /**
+     * Values for the script. They travel inside the command text (sshd drops environment it
+     * does not AcceptEnv) and are also set as the command's `environment`, where policies read them.
+     */
+    env: Record<string, pulumi.Input<string>>;
+    /** Also run the script with "delete" on destroy. Defaults to true. */
+    undo?: boolean;
+    /** More values whose change must re-run the step. */
+    triggers?: pulumi.Input<unknown>[];
+}
+
+/** The script's text and its SHA-256, read once per process. */
+export function scriptText(script: string): { text: string; sha256: string } {
+    const text = fs.readFileSync(path.join(SCRIPTS_DIR, script), "utf8");
+    return { text, sha256: crypto.createHash("sha256").update(text).digest("hex") };
+}
+
+/** `export KEY='value'` lines; single quotes survive any value. */
+export function envPreamble(env: Record<string, string>): string {
+    return Object.keys(env)
+        .sort()
+        .map((k) => {
+            if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`environment name ${JSON.stringify(k)} is not a shell variable name`);
+            return `export ${k}='${env[k].replace(/'/g, `'\\''`)}'`;
+        })
+        .join("\n");
+}
+
+/** The command line that runs a script with its values: base64 keeps quoting out of the way. */
+export function scriptCommand(script: string, env: Record<string, string>, action: "create" | "delete"): string {
+    const body = `${envPreamble(env)}\n${scriptText(script).text}`;
+    return `printf %s '${Buffer.from(body).toString("base64")}' | base64 -d | bash -s -- ${action}`;
+}
+
+/** Declares a host step: local.Command for the dev stack, remote.Command over SSH otherwise. */
+export function hostScript(
+    name: string,
+    on: HostConnection,
+    args: HostScriptArgs,
+    opts: pulumi.CustomResourceOptions,
+): command.local.Command | command.remote.Command {
+    const env = pulumi.output(args.env);
+    const create = env.apply((e) => scriptCommand(args.script, e, "create"));
+    const del = args.undo === false ? undefined : env.apply((e) => scriptCommand(args.script, e, "delete"));
+    const triggers = [scriptText(args.script).sha256, ...(args.triggers ?? [])];
+    if (on.kind === "local") {
+        return new command.local.Command(name, { create, delete: del, environment: args.env, triggers, interpreter: ["/bin/bash", "-c"] }, opts);
+    }
+    return new command.remote.Command(name, { connection: on.connection, create, delete: del, environment: args.env, triggers }, opts);
+}

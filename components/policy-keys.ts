@@ -1,0 +1,76 @@
+// The one list of keys that components write onto custom resources and policies read back.
+// Pulumi drops a ComponentResource's args before the engine sees them, so whatever a policy must
+// judge travels on a container's labels or a command's environment. Both sides import this module,
+// so a renamed key cannot leave a policy reading a label nobody writes.
+
+/** Labels on every bench slot container (`docker.Container.labels`). */
+export const SlotLabel = {
+    /** Marks a container as a sealbench slot. Value "true". */
+    managed: "sealbench.managed",
+    /** Stack host name the slot runs on. */
+    host: "sealbench.host",
+    /** Slot name, e.g. "p2-1". */
+    slot: "sealbench.slot",
+    /** Phase: "p1" | "p2" | "p34". */
+    phase: "sealbench.phase",
+    /** Sector size in bytes, e.g. "34359738368". */
+    sectorBytes: "sealbench.sector-bytes",
+    /** Number of CPUs in the slot's cpuset. */
+    threads: "sealbench.threads",
+    /** p34 only: BELLMAN_PROOF_THREADS. */
+    proofThreads: "sealbench.proof-threads",
+    /** Host folder bind-mounted as the slot's /tmp and TMPDIR. */
+    scratchDir: "sealbench.scratch-dir",
+} as const;
+
+/**
+ * Environment of the host-facts command (`sealbench:host:SealingHost` `-facts` step): the
+ * host's declared shape, which policies compare the slots against.
+ */
+export const HostFactsEnv = {
+    host: "SEALBENCH_HOST",
+    /** Declared logical CPUs. */
+    cpus: "SEALBENCH_CPUS",
+    /** Declared memory, GB (10^9 bytes). */
+    memoryGb: "SEALBENCH_MEMORY_GB",
+    /** Declared boot disk, e.g. "/dev/sda" (empty when not declared). */
+    bootDisk: "SEALBENCH_BOOT_DISK",
+    /** CPUs kept free for the OS and SSH, cpuset text, e.g. "0-1". */
+    reservedCpus: "SEALBENCH_RESERVED_CPUS",
+    /** Hugepages reserved, bytes (count × page size; "0" when off). */
+    hugepageBytes: "SEALBENCH_HUGEPAGE_BYTES",
+    /** JSON array of NUMA nodes' cpusets (empty array when not declared). */
+    numaNodes: "SEALBENCH_NUMA_NODES",
+} as const;
+
+/**
+ * Environment of the storage-mounts command: what is mounted where, so a policy can tell that
+ * /sealer or a slot's scratch folder lands on the boot disk.
+ */
+export const StorageEnv = {
+    host: "SEALBENCH_HOST",
+    /** Declared boot disk, e.g. "/dev/sda". */
+    bootDisk: "SEALBENCH_BOOT_DISK",
+    /** JSON array of StorageMountFact. */
+    mounts: "SEALBENCH_MOUNTS",
+    /** JSON array of the folders that must be on a big disk: {role, path}. */
+    bigDiskPaths: "SEALBENCH_BIG_DISK_PATHS",
+    /** "true" when the host opted out of the boot-disk guard (dev stack only). */
+    allowBootDisk: "SEALBENCH_ALLOW_BOOT_DISK",
+} as const;
+
+/** One storage mount as carried in `StorageEnv.mounts`. */
+export interface StorageMountFact {
+    kind: "nfs" | "block" | "existing";
+    mountPoint: string;
+    /** NFS "server:/export", or a block device path; absent for "existing" mounts not declared. */
+    source?: string;
+    /** Declared capacity, GB. */
+    sizeGb?: number;
+}
+
+/** One folder that must live on a big disk, as carried in `StorageEnv.bigDiskPaths`. */
+export interface BigDiskPath {
+    role: "sealer" | "slot-scratch" | "parameters";
+    path: string;
+}
