@@ -1,0 +1,58 @@
+// Tests that need a real Docker engine. Under CI=true a missing engine is a failure, never a
+// skip: CI starts one (.ci/start-docker.sh), so its absence there is a broken set-up.
+import { execFileSync } from "child_process";
+import { describe } from "vitest";
+
+export function dockerAnswers(): boolean {
+    try {
+        execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: "pipe", timeout: 20_000 });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+export const inCI = process.env.CI === "true";
+const available = dockerAnswers();
+
+/** `describe` for Docker tests: runs when an engine answers; under CI fails loudly when none does. */
+export const describeDocker: typeof describe = ((name: string, fn: () => void) => {
+    if (available) return describe(name, fn);
+    if (inCI) {
+        return describe(name, () => {
+            // A test, not a throw at collection time, so the report names what is missing.
+            require("vitest").it("has a Docker engine (CI=true)", () => {
+                throw new Error("no Docker engine answers `docker info`; CI must start one (.ci/start-docker.sh)");
+            });
+        });
+    }
+    return describe.skip(`${name} (skipped: no Docker engine here)`, fn);
+}) as typeof describe;
+
+/** docker CLI, returning trimmed stdout. */
+export function docker(...args: string[]): string {
+    return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 }).trim();
+}
+
+/**
+ * A tiny base image made from busybox-static (no registry here), built once per engine and
+ * reused. Has sh, tail, dd, grep: enough for stand-in benchy scripts.
+ */
+export function busyboxImage(name = "sealbench-test/busybox:1"): string {
+    try {
+        docker("image", "inspect", name);
+        return name;
+    } catch {
+        // not built yet
+    }
+    const script = `set -euo pipefail
+d=$(mktemp -d)
+mkdir -p "$d/bin" "$d/tmp" "$d/etc" "$d/proc" "$d/sys" "$d/dev"
+chmod 1777 "$d/tmp"
+cp /bin/busybox "$d/bin/busybox"
+for a in $("$d/bin/busybox" --list); do ln -sf busybox "$d/bin/$a"; done
+tar -C "$d" -c . | docker import -c 'ENV PATH=/bin' - ${name} >/dev/null
+rm -rf "$d"`;
+    execFileSync("bash", ["-c", script], { stdio: "pipe" });
+    return name;
+}
