@@ -1,7 +1,7 @@
 // Tests that need a real Docker engine. Under CI=true a missing engine is a failure, never a
 // skip: CI starts one (.ci/start-docker.sh), so its absence there is a broken set-up.
 import { execFileSync } from "child_process";
-import { describe } from "vitest";
+import { describe, it } from "vitest";
 
 export function dockerAnswers(): boolean {
     try {
@@ -21,7 +21,7 @@ export const describeDocker: typeof describe = ((name: string, fn: () => void) =
     if (inCI) {
         return describe(name, () => {
             // A test, not a throw at collection time, so the report names what is missing.
-            require("vitest").it("has a Docker engine (CI=true)", () => {
+            it("has a Docker engine (CI=true)", () => {
                 throw new Error("no Docker engine answers `docker info`; CI must start one (.ci/start-docker.sh)");
             });
         });
