@@ -328,6 +328,9 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
 
     rawHosts.forEach((rawHost, i) => {
         const merged = defaults ? mergeDefaults(defaults, rawHost) : rawHost;
+        // Known even when the host is malformed, so its secret is not also called unknown.
+        const target = (merged as { target?: { kind?: unknown; privateKey?: unknown } } | undefined)?.target;
+        if (target && (target.kind === "ssh" || target.kind === "oci")) secretKeys.add(typeof target.privateKey === "string" ? target.privateKey : "sshPrivateKey");
         const parsed = hostSchema.safeParse(merged);
         if (!parsed.success) {
             // A bad value that came from `defaults` is reported where it is written.
@@ -340,13 +343,12 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         const first = names.get(h.name);
         if (first !== undefined) problem(["hosts", i, "name"], `already used by hosts[${first}]; host names must be unique`, h.name);
         else names.set(h.name, i);
-        if (h.target.kind !== "local") secretKeys.add(h.target.privateKey);
         const before = problems.length;
         const resolved = resolveHost(h, ["hosts", i], problem, {
             root: root === undefined ? undefined : path.resolve(options.projectDir ?? process.cwd(), root),
             layoutChecks: options.layoutChecks ?? true,
         });
-        if (problems.length === before) hosts.push(resolved);
+        if (resolved && problems.length === before) hosts.push(resolved);
     });
 
     for (const key of Object.keys(raw)) {
@@ -371,12 +373,13 @@ function resolveHost(
     at: PathPart[],
     problem: Report,
     ctx: { root?: string; layoutChecks: boolean },
-): ResolvedHost {
+): ResolvedHost | undefined {
     const onHost = (p: string) => (ctx.root ? path.join(ctx.root, p) : p);
 
     const local = h.target.kind === "local";
     if (h.facts.cpus === "auto" && !local) problem([...at, "facts", "cpus"], "only a local target can be measured at plan time; declare the host's logical CPUs", "auto");
     if (h.facts.memoryGb === "auto" && !local) problem([...at, "facts", "memoryGb"], "only a local target can be measured at plan time; declare the host's memory in GB", "auto");
+    if (!local && (h.facts.cpus === "auto" || h.facts.memoryGb === "auto")) return undefined;
     const cpuCount = h.facts.cpus === "auto" ? os.availableParallelism() : h.facts.cpus;
     const memoryGb = h.facts.memoryGb === "auto" ? Math.floor(os.totalmem() / 1e9) : h.facts.memoryGb;
     const hostCpus = cpuRange(cpuCount);
@@ -566,24 +569,30 @@ function zodProblems(error: z.ZodError, input: unknown, place: (rel: PathPart[])
             }
             continue;
         }
-        out.push({ path: place(rel), message: describeIssue(issue, found), value, hasValue: found });
+        out.push({ path: place(rel), message: describeIssue(issue, found, input, rel), value, hasValue: found });
     }
     return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, found: boolean): string {
+function describeIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, rel: PathPart[]): string {
     switch (issue.code) {
         case "invalid_type":
             return found ? `expected ${article(issue.expected)}` : `is required (${article(issue.expected)})`;
         case "invalid_value":
             return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
         case "invalid_union": {
-            const disc = (issue as { note?: string }).note;
-            return disc === "No matching discriminator" ? `kind must be one of "local", "ssh", "oci" (storage: "nfs", "block", "existing")` : "matches none of the allowed forms";
+            const { schema } = schemaAt(input, rel.slice(0, -1));
+            if (schema instanceof z.ZodDiscriminatedUnion && rel[rel.length - 1] === "kind") {
+                const kinds = (schema.options as z.ZodObject[]).map((o) => JSON.stringify((o.shape.kind as z.ZodLiteral).value));
+                return `expected one of ${kinds.join(", ")}`;
+            }
+            return "matches none of the allowed forms";
         }
         case "too_small":
+            if (!issue.message.startsWith("Too small")) return issue.message; // the schema's own words
             return `expected ${issue.origin === "array" ? `at least ${issue.minimum} item(s)` : issue.origin === "string" ? `at least ${issue.minimum} character(s)` : `${issue.inclusive ? "≥" : ">"} ${issue.minimum}`}`;
         case "too_big":
+            if (!issue.message.startsWith("Too big")) return issue.message;
             return `expected ${issue.origin === "array" ? `at most ${issue.maximum} item(s)` : `${issue.inclusive ? "≤" : "<"} ${issue.maximum}`}`;
         default:
             return issue.message;
@@ -607,17 +616,24 @@ function valueAt(input: unknown, parts: PathPart[]): { found: boolean; value?: u
 }
 
 function expectedKeys(input: unknown, parts: PathPart[]): string | undefined {
-    let schema: z.ZodType | undefined = hostSchema;
+    const { schema, value } = schemaAt(input, parts);
+    const option = schema && pickOption(schema, value);
+    return option instanceof z.ZodObject ? Object.keys(option.shape).join(", ") : undefined;
+}
+
+/** The schema (unwrapped) and the input value at a path of a host. */
+function schemaAt(input: unknown, parts: PathPart[]): { schema?: z.ZodType; value: unknown } {
+    let schema: z.ZodType | undefined = unwrap(hostSchema);
     let cur: unknown = input;
-    for (const p of [...parts, undefined]) {
-        schema = schema && pickOption(unwrap(schema), cur);
-        if (p === undefined || !schema) break;
+    for (const p of parts) {
+        const here = schema && pickOption(schema, cur);
         cur = cur && typeof cur === "object" ? (cur as Record<PathPart, unknown>)[p] : undefined;
-        if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
-        else if (schema instanceof z.ZodObject) schema = schema.shape[p as string] as z.ZodType | undefined;
-        else schema = undefined;
+        if (here instanceof z.ZodArray) schema = here.element as z.ZodType;
+        else if (here instanceof z.ZodObject) schema = here.shape[p as string] as z.ZodType | undefined;
+        else return { value: cur };
+        schema = schema && unwrap(schema);
     }
-    return schema instanceof z.ZodObject ? Object.keys(schema.shape).join(", ") : undefined;
+    return { schema, value: cur };
 }
 
 /** For a discriminated union, the member the value's `kind` selects. */
