@@ -101,12 +101,11 @@ export interface TextLookalike {
  */
 export function scanText(text: string): TextLookalike[] {
     const found: TextLookalike[] = [];
-    const lines = text.split("\n");
+    const lines = text.replace(/^\ufeff/, "").split("\n"); // a BOM that starts the file is allowed
     lines.forEach((line, i) => {
         const chars = [...line.replace(/\r$/, "")];
         let indent = true;
         chars.forEach((ch, col) => {
-            if (i === 0 && col === 0 && ch === "\ufeff") return; // a BOM that starts the file is allowed
             if (ch === "\t" && indent) {
                 found.push({ line: i + 1, column: col + 1, message: "U+0009 TAB in indentation; YAML indents with spaces only" });
                 return;

@@ -42,7 +42,7 @@ export function readStackFile(file: string): StackFile {
     }
     const problems: ConfigProblem[] = scanText(text).map((t) => ({ path: [], message: t.message, hasValue: false, file: rel, line: t.line, column: t.column }));
     const lines = new LineCounter();
-    const doc = parseDocument(text.replace(/^\ufeff/, ""), { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    const doc = parseDocument(text.replace(/^\ufeff/, ""), { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
     for (const err of doc.errors) {
         const pos = err.linePos?.[0];
         problems.push({ path: [], message: `YAML: ${err.message.split("\n")[0]}`, hasValue: false, file: rel, line: pos?.line, column: pos?.col });
@@ -88,6 +88,11 @@ export function loadStackFile(file: string, options: ResolveOptions = {}): { sta
         if (!(e instanceof ConfigError)) throw e;
         const located = e.problems.map((p) => ({ ...p, file: sf.file, ...sf.locate(p.path) }));
         // A character inside a value is reported once, with its key path, where the text scan found it too.
+        // A character inside a value is reported once: with its key path, at the text scan's exact column.
+        for (const p of located) {
+            const exact = / U\+[0-9A-F]{4} /.test(` ${p.message}`) && sf.textProblems.find((t) => t.line === p.line);
+            if (exact) p.column = exact.column;
+        }
         const lines = new Set(located.filter((p) => / U\+[0-9A-F]{4} /.test(` ${p.message}`)).map((p) => p.line));
         const text = sf.textProblems.filter((p) => !lines.has(p.line));
         throw new ConfigError([...text, ...located].sort((a, b) => (a.line ?? 0) - (b.line ?? 0)));
