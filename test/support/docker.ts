@@ -38,7 +38,7 @@ export function docker(...args: string[]): string {
  * A tiny base image made from busybox-static (no registry here), built once per engine and
  * reused. Has sh, tail, dd, grep: enough for stand-in benchy scripts.
  */
-export function busyboxImage(name = "sealbench-test/busybox:1"): string {
+export function busyboxImage(name = "sealbench-test/busybox:2"): string {
     try {
         docker("image", "inspect", name);
         return name;
@@ -50,7 +50,7 @@ d=$(mktemp -d)
 mkdir -p "$d/bin" "$d/tmp" "$d/etc" "$d/proc" "$d/sys" "$d/dev"
 chmod 1777 "$d/tmp"
 cp /bin/busybox "$d/bin/busybox"
-for a in $("$d/bin/busybox" --list); do ln -sf busybox "$d/bin/$a"; done
+for a in $("$d/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$d/bin/$a"; done
 tar -C "$d" -c . | docker import -c 'ENV PATH=/bin' - ${name} >/dev/null
 rm -rf "$d"`;
     execFileSync("bash", ["-c", script], { stdio: "pipe" });
