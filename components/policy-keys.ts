@@ -39,6 +39,8 @@ export const HostFactsEnv = {
     reservedCpus: "SEALBENCH_RESERVED_CPUS",
     /** Hugepages reserved, bytes (count × page size; "0" when off). */
     hugepageBytes: "SEALBENCH_HUGEPAGE_BYTES",
+    /** GB of memory kept for the OS (the host's memoryReserveGb); c2-memory-fits reads it. */
+    memoryReserveGb: "SEALBENCH_MEMORY_RESERVE_GB",
     /** JSON array of NUMA nodes' cpusets (empty array when not declared). */
     numaNodes: "SEALBENCH_NUMA_NODES",
 } as const;
@@ -74,3 +76,20 @@ export interface BigDiskPath {
     role: "sealer" | "slot-scratch" | "parameters";
     path: string;
 }
+
+/**
+ * Environment and mount points inside a slot container (`docker.Container.envs`, `mounts`) that
+ * policies judge: benchy's own variable names, kept here so the slot component and the rules
+ * cannot spell them differently.
+ */
+export const SlotEnv = {
+    /** Where benchy writes its .tmp* files and p2's outputs; must be inside a host mount. */
+    tmpDir: "TMPDIR",
+    /** p1 with hugepages: "1" makes benchy's fork use them. */
+    forceHugePage: "FORCE_HUGE_PAGE",
+    /** p34: C2 proof threads (30 GB each at 32 GiB). */
+    proofThreads: "BELLMAN_PROOF_THREADS",
+} as const;
+
+/** The container path that must be a host bind mount in every slot (benchy copies the sealed file there). */
+export const SLOT_TMP_PATH = "/tmp";
