@@ -3,7 +3,7 @@
 // The tests, the policy tests and the offline plan all read programs through this one runner.
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
-import { ResolveOptions } from "../components/config";
+import { ResolveOptions, StackConfig } from "../components/config";
 import { NAMESPACE, SECRET_PLACEHOLDER, StackFile } from "../components/stack-file";
 import { defineStack, readStackConfig } from "../program";
 
@@ -23,6 +23,8 @@ export interface RecordedResource {
     /** Paths of inputs that are secret, e.g. "connection". */
     secretInputs: string[];
     deleteBeforeReplace: boolean;
+    /** Outputs the registration asks the engine to keep secret (e.g. remote.Command's "connection"). */
+    additionalSecretOutputs: string[];
     provider?: string;
 }
 
@@ -59,7 +61,14 @@ let running = false;
  * Runs the program with a stack file's config. Not reentrant: the Pulumi runtime is one per
  * process, so runs happen one after another.
  */
-export async function runProgram(file: Pick<StackFile, "allConfig" | "secretKeys">, options: ResolveOptions & { stack?: string } = {}): Promise<ProgramRun> {
+export async function runProgram(
+    file: Pick<StackFile, "allConfig" | "secretKeys">,
+    options: ResolveOptions & {
+        stack?: string;
+        /** Declares the resources instead of defineStack: tests build cases no config can express. Defaults to defineStack. */
+        program?: (stack: StackConfig) => unknown;
+    } = {},
+): Promise<ProgramRun> {
     if (running) throw new Error("runProgram: another run is in progress in this process");
     running = true;
     try {
@@ -79,7 +88,7 @@ export async function runProgram(file: Pick<StackFile, "allConfig" | "secretKeys
             file.secretKeys.map((k) => `${NAMESPACE}:${k}`),
         );
         const stack = readStackConfig(options);
-        const outputs = defineStack(stack);
+        const outputs = (options.program ?? defineStack)(stack);
         const resolved = await outputPromise(pulumi.output(outputs));
         await waitForRegistrations();
         records.sort((a, b) => a.urn.localeCompare(b.urn));
@@ -132,6 +141,7 @@ function recordRegistrations(records: RecordedResource[]): void {
                     plainInputs: plain,
                     secretInputs: [...new Set(secretInputs)],
                     deleteBeforeReplace: req.getDeletebeforereplace(),
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                     provider: req.getProvider() || undefined,
                 });
             }
@@ -146,6 +156,7 @@ interface RegisterRequest {
     getParent(): string;
     getDependenciesList(): string[];
     getDeletebeforereplace(): boolean;
+    getAdditionalsecretoutputsList(): string[];
     getProvider(): string;
     getObject(): { toJavaScript(): unknown } | undefined;
 }
