@@ -27,9 +27,17 @@ export interface HostScriptArgs {
     triggers?: pulumi.Input<unknown>[];
 }
 
-/** The script's text and its SHA-256, read once per process. */
+/**
+ * A script line `. "$(dirname "${BASH_SOURCE[0]}")/lib/x.sh" # sealbench:inline` sources a shared
+ * helper when the script runs from the checkout (tests); a host gets one self-contained text.
+ */
+const INLINE = /^\. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/(lib\/[A-Za-z0-9_.-]+\.sh)" # sealbench:inline$/gm;
+
+/** The script's text (shared helpers inlined) and its SHA-256, so a changed helper re-runs the step too. */
 export function scriptText(script: string): { text: string; sha256: string } {
-    const text = fs.readFileSync(path.join(SCRIPTS_DIR, script), "utf8");
+    const text = fs
+        .readFileSync(path.join(SCRIPTS_DIR, script), "utf8")
+        .replace(INLINE, (_, lib: string) => `# --- ${lib} (inlined) ---\n${fs.readFileSync(path.join(SCRIPTS_DIR, lib), "utf8").trimEnd()}\n# --- end of ${lib} ---`);
     return { text, sha256: crypto.createHash("sha256").update(text).digest("hex") };
 }
 

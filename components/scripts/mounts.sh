@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Storage mounts and the boot-disk guard. Mounts the declared NFS shares and block devices,
+# keeps them in fstab (our lines carry a "# sealbench:<host>:mounts" marker, removed on delete),
+# then makes sure the folders that need a big disk (/sealer, slot scratch, parameters) are not on
+# the disk that holds /. The notes: /sealer once landed on the system disk sda instead of the RAID
+# md1, and P1 crawled.
+#
+# Inputs: SEALBENCH_HOST, SEALBENCH_BOOT_DISK (may be empty: then the disk under /),
+# SEALBENCH_ALLOW_BOOT_DISK ("true" skips the guard; dev stack only),
+# SEALBENCH_MOUNT_TABLE   lines "kind|source|mountPoint|fsType|options|format"
+#                         (kind nfs|block|existing; format true|false),
+# SEALBENCH_BIG_DISK_TABLE lines "role|path",
+# SEALBENCH_FSTAB         the fstab to keep (default /etc/fstab; the dev stack's is under its root).
+# SEALBENCH_MOUNTS and SEALBENCH_BIG_DISK_PATHS carry the same as JSON for the policies.
+set -euo pipefail
+SEALBENCH_STEP=${SEALBENCH_STEP:-mounts}
+# shellcheck source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
+# shellcheck source=lib/disk.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/disk.sh" # sealbench:inline
+
+action=$(action_arg "${1:-}")
+require_env SEALBENCH_HOST
+fstab=${SEALBENCH_FSTAB:-/etc/fstab}
+tag="$SEALBENCH_HOST:mounts"
+
+kinds=() sources=() points=() fstypes=() options=() formats=()
+while IFS='|' read -r kind source point fstype opts format; do
+    [ -n "$kind" ] || continue
+    case "$kind" in nfs | block | existing) ;; *) die "mount table: unknown kind '$kind' for $point (expected nfs, block or existing)" ;; esac
+    case "$point" in /*) ;; *) die "mount table: mount point '$point' is not an absolute path" ;; esac
+    kinds+=("$kind") sources+=("$source") points+=("${point%/}") fstypes+=("$fstype") options+=("$opts") formats+=("$format")
+done <<<"${SEALBENCH_MOUNT_TABLE:-}"
+
+# The mounted filesystem's source at exactly this mount point, or nothing.
+mounted_source() {
+    findmnt -no SOURCE --mountpoint "$1" 2>/dev/null | tail -n1 || true
+}
+
+if [ "$action" = delete ]; then
+    # Unmount ours, deepest first, then drop our fstab lines. Data on the devices stays.
+    for ((i = ${#points[@]} - 1; i >= 0; i--)); do
+        [ "${kinds[$i]}" = existing ] && continue
+        if mountpoint -q "${points[$i]}"; then
+            umount "${points[$i]}" || die "cannot unmount ${points[$i]} (in use?); stop what uses it and run destroy again"
+            log "unmounted ${points[$i]}"
+        fi
+    done
+    fstab_set "$fstab" "$tag" "" >/dev/null
+    exit 0
+fi
+
+# --- checks, before anything changes -------------------------------------------------------
+
+for i in "${!kinds[@]}"; do
+    case "${kinds[$i]}" in
+        nfs)
+            case "${sources[$i]}" in *:/*) ;; *) die "NFS source '${sources[$i]}' for ${points[$i]} is not server:/export" ;; esac
+            ;;
+        block)
+            [ -b "${sources[$i]}" ] || die "block device ${sources[$i]} for ${points[$i]} does not exist on host $SEALBENCH_HOST (for an iSCSI volume: is the session logged in?)"
+            have=$(blkid -p -s TYPE -o value "${sources[$i]}" 2>/dev/null || true)
+            if [ -z "$have" ] && [ "${formats[$i]}" != true ]; then
+                die "block device ${sources[$i]} for ${points[$i]} has no filesystem; set format: true to make ${fstypes[$i]} on it (only a device without a filesystem is ever formatted)"
+            fi
+            ;;
+        existing)
+            if [ -n "${sources[$i]}" ] && [ -e "${points[$i]}" ]; then
+                dev=$(path_device "${points[$i]}")
+                [ "$(disk_of_device "$dev")" = "$(disk_of_device "${sources[$i]}")" ] ||
+                    die "existing mount ${points[$i]} is on $dev, but the stack says it is on ${sources[$i]}"
+            fi
+            ;;
+    esac
+done
+
+# Where a folder will live once the declared mounts are in place: the deepest declared mount
+# above it, else whatever holds it now.
+planned_device() {
+    local path=$1 best=-1 len=-1 i
+    for i in "${!points[@]}"; do
+        case "$path/" in "${points[$i]}/"*)
+            if [ "${#points[$i]}" -gt "$len" ]; then best=$i len=${#points[$i]}; fi
+            ;;
+        esac
+    done
+    if [ "$best" -ge 0 ] && [ "${kinds[$best]}" != existing ]; then
+        printf '%s' "${sources[$best]}"
+    elif [ "$best" -ge 0 ] && [ -n "${sources[$best]}" ]; then
+        printf '%s' "${sources[$best]}"
+    else
+        path_device "$path"
+    fi
+}
+
+guard_all() {
+    local how=$1 boot role path dev
+    [ "${SEALBENCH_ALLOW_BOOT_DISK:-false}" = true ] && return 0
+    boot=$(boot_disk "${SEALBENCH_BOOT_DISK:-}")
+    while IFS='|' read -r role path; do
+        [ -n "$role" ] || continue
+        if [ "$how" = planned ]; then dev=$(planned_device "$path"); else dev=$(path_device "$path"); fi
+        guard_device "$role" "$path" "$dev" "$boot"
+    done <<<"${SEALBENCH_BIG_DISK_TABLE:-}"
+}
+guard_all planned
+
+# --- changes -------------------------------------------------------------------------------
+
+lines=""
+for i in "${!kinds[@]}"; do
+    point=${points[$i]} source=${sources[$i]}
+    case "${kinds[$i]}" in
+        existing)
+            mkdir -p "$point"
+            continue
+            ;;
+        block)
+            have=$(blkid -p -s TYPE -o value "$source" 2>/dev/null || true)
+            if [ -z "$have" ]; then
+                log "making ${fstypes[$i]} on $source (it has no filesystem)"
+                "mkfs.${fstypes[$i]}" -q "$source" >/dev/null
+                have=${fstypes[$i]}
+            fi
+            uuid=$(blkid -p -s UUID -o value "$source" 2>/dev/null || true)
+            # Device names of iSCSI and SATA disks can change across boots; UUIDs do not.
+            spec=$source
+            [ -z "$uuid" ] || spec="UUID=$uuid"
+            lines+="$spec $point $have ${options[$i]} 0 2"$'\n'
+            fstype=$have
+            ;;
+        nfs)
+            lines+="$source $point nfs ${options[$i]} 0 0"$'\n'
+            fstype=nfs
+            ;;
+    esac
+    mkdir -p "$point"
+    current=$(mounted_source "$point")
+    if [ -z "$current" ]; then
+        mount -t "$fstype" -o "${options[$i]}" "$source" "$point" ||
+            die "mounting $source on $point ($fstype, ${options[$i]}) failed on host $SEALBENCH_HOST"
+        log "mounted $source on $point"
+    elif [ "${kinds[$i]}" = block ] && [ "$(readlink -f "$current")" != "$(readlink -f "$source")" ]; then
+        die "$point already has $current mounted, expected $source; unmount it or fix storage: in the stack config"
+    fi
+done
+changed=$(fstab_set "$fstab" "$tag" "$lines")
+log "fstab $fstab: $changed"
+
+# Now that everything is mounted, check again with what the kernel says.
+guard_all mounted
+while IFS='|' read -r role path; do
+    [ -n "$role" ] || continue
+    log "$role $path on $(path_device "$path")"
+done <<<"${SEALBENCH_BIG_DISK_TABLE:-}"

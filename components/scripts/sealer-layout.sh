@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The /sealer layout the production workers expect: <root>/nfs/<storage-ip>/{cache,sealed} for
+# every storage node and <root>/cache (the local cache P3 reads), plus each slot's work folder
+# and its tmp/, all owned by the worker user with group access (setgid, mode 2775: never 777).
+# The notes: P1 failed with `failed to create out dir … /sealer/nfs/10.10.13.22/sealed` because
+# /sealer/nfs belonged to root and the worker runs as `fil`.
+#
+# Everything this script creates or re-owns is written to a state file as it happens; delete
+# walks it backwards: folders are removed only when empty (rmdir, never rm -r: sealed sectors
+# live there), ownership it changed is put back, the user and group go only if it made them.
+#
+# Inputs: SEALBENCH_HOST, SEALBENCH_SEALER_ROOT, SEALBENCH_SEALER_USER, SEALBENCH_SEALER_GROUP,
+# SEALBENCH_CREATE_USER (true|false), SEALBENCH_STORAGE_NODES (space-separated),
+# SEALBENCH_EXTRA_DIRS (newline-separated folders to own as well: the slots' work folders),
+# SEALBENCH_LAYOUT_STATE (the state file; outside the root so the root itself can be undone).
+set -euo pipefail
+SEALBENCH_STEP=${SEALBENCH_STEP:-sealer-layout}
+# shellcheck source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
+
+action=$(action_arg "${1:-}")
+require_env SEALBENCH_HOST SEALBENCH_LAYOUT_STATE
+state=$SEALBENCH_LAYOUT_STATE
+dir_mode=2775
+
+if [ "$action" = delete ]; then
+    [ -f "$state" ] || exit 0
+    tac "$state" | while read -r what path extra; do
+        case "$what" in
+            dir)
+                case "$path" in /?*) ;; *) die "state file $state: refusing to remove '$path' (not an absolute path)" ;; esac
+                if [ -d "$path" ]; then
+                    rmdir -- "$path" 2>/dev/null || log "kept $path: not empty"
+                fi
+                ;;
+            owner)
+                if [ -d "$path" ]; then
+                    chown -- "${extra% *}" "$path"
+                    # Five digits: GNU chmod keeps a folder's setgid bit unless told otherwise.
+                    chmod -- "$(printf '0%04d' "${extra#* }")" "$path"
+                fi
+                ;;
+            user) if getent passwd "$path" >/dev/null; then userdel "$path"; fi ;;
+            group) if getent group "$path" >/dev/null; then groupdel "$path"; fi ;;
+            *) die "state file $state: unknown entry '$what'" ;;
+        esac
+    done
+    rm -f -- "$state"
+    exit 0
+fi
+
+require_env SEALBENCH_SEALER_ROOT SEALBENCH_SEALER_USER SEALBENCH_SEALER_GROUP
+root=${SEALBENCH_SEALER_ROOT%/}
+user=$SEALBENCH_SEALER_USER
+group=$SEALBENCH_SEALER_GROUP
+create_user=${SEALBENCH_CREATE_USER:-false}
+
+# --- checks, before anything changes -------------------------------------------------------
+case "$root" in /?*) ;; *) die "sealer root '$SEALBENCH_SEALER_ROOT' must be an absolute path other than /" ;; esac
+dirs=("$root" "$root/nfs" "$root/cache")
+for node in ${SEALBENCH_STORAGE_NODES:-}; do
+    case "$node" in *[!A-Za-z0-9.:-]*) die "storage node '$node' is not an IP address or host name" ;; esac
+    dirs+=("$root/nfs/$node" "$root/nfs/$node/cache" "$root/nfs/$node/sealed")
+done
+while IFS= read -r extra; do
+    [ -n "$extra" ] || continue
+    case "$extra" in /?*) dirs+=("${extra%/}") ;; *) die "extra folder '$extra' must be an absolute path" ;; esac
+done <<<"${SEALBENCH_EXTRA_DIRS:-}"
+if [ "$create_user" != true ]; then
+    getent group "$group" >/dev/null || die "group $group does not exist on host $SEALBENCH_HOST; create it or set sealer.createUser: true"
+    getent passwd "$user" >/dev/null || die "user $user does not exist on host $SEALBENCH_HOST; create it or set sealer.createUser: true"
+fi
+
+# --- changes -------------------------------------------------------------------------------
+mkdir -p "$(dirname "$state")"
+touch "$state"
+changes=0
+record() {
+    printf '%s\n' "$*" >>"$state"
+    changes=$((changes + 1))
+}
+
+if ! getent group "$group" >/dev/null; then
+    groupadd --system "$group"
+    record group "$group"
+    log "created group $group"
+fi
+if ! getent passwd "$user" >/dev/null; then
+    useradd --system --gid "$group" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+    record user "$user"
+    log "created user $user"
+fi
+uid=$(id -u "$user")
+gid=$(getent group "$group" | cut -d: -f3)
+
+# mkdir one level at a time so each folder made here is recorded (and undone) on its own.
+ensure_dir() {
+    local d=$1
+    [ -d "$d" ] && return 0
+    [ -e "$d" ] && die "$d exists and is not a folder; expected a folder for the sealer layout"
+    ensure_dir "$(dirname "$d")"
+    mkdir -- "$d"
+    record dir "$d"
+}
+
+for d in "${dirs[@]}"; do
+    ensure_dir "$d"
+    read -r have_uid have_gid have_mode < <(stat -c '%u %g %a' "$d")
+    if [ "$have_uid:$have_gid" != "$uid:$gid" ] || [ "$have_mode" != "$dir_mode" ]; then
+        # Remember what a folder we did not make looked like, once, so delete can put it back.
+        if ! grep -qxF -- "dir $d" "$state" && ! grep -qF -- "owner $d " "$state"; then
+            record owner "$d" "$have_uid:$have_gid" "$have_mode"
+        fi
+        chown "$uid:$gid" "$d"
+        chmod "$dir_mode" "$d"
+        changes=$((changes + 1))
+    fi
+done
+log "layout under $root for $user:$group (mode $dir_mode): ${#dirs[@]} folders, $changes change(s)"
