@@ -1,0 +1,67 @@
+// The offline plan of one stack file: validate the config, run the real program under mocks,
+// judge the recorded resources with the policy pack, and describe the result for people (text)
+// and for the diff (manifest). Used by `npm run plan`, its tests and `npm run bench:plan`.
+import * as path from "path";
+import { ConfigError, formatProblem } from "../components/config";
+import { loadStackFile } from "../components/stack-file";
+import { buildManifest, invalidManifest, Manifest } from "./manifest";
+import { loadPolicyEngine, sortVerdicts, Verdict, violatesMandatory } from "./policies";
+import { renderPlan } from "./render";
+import { ProgramRun, runProgram } from "./run-program";
+import { describePlan, PlanView } from "./view";
+
+/** The checkout this module belongs to: written as "<project>" in manifests. */
+export const CHECKOUT_DIR = path.resolve(__dirname, "..");
+
+export const EXIT = { ok: 0, mandatoryViolation: 1, invalidConfig: 2 } as const;
+
+export interface PlanResult {
+    exitCode: 0 | 1 | 2;
+    /** The readable plan, or the config problems. */
+    text: string;
+    manifest: Manifest;
+    /** Absent when the config is invalid. */
+    view?: PlanView;
+    run?: ProgramRun;
+    verdicts: Verdict[];
+    /** Milliseconds spent per stage, for the benchmark. */
+    timings: { load: number; program: number; policies: number; describe: number };
+}
+
+export async function planStackFile(stackFile: string): Promise<PlanResult> {
+    const t0 = performance.now();
+    const absolute = path.resolve(stackFile);
+    const projectDir = path.dirname(absolute);
+    const relative = path.relative(process.cwd(), absolute);
+    const shown = relative && !relative.startsWith("..") ? relative : path.basename(absolute);
+    const normalize = { projectDirs: [CHECKOUT_DIR, projectDir] };
+    let loaded: ReturnType<typeof loadStackFile>;
+    try {
+        loaded = loadStackFile(stackFile);
+    } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        const problems = e.problems.map(formatProblem);
+        const text = `${shown}: invalid config, ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join("\n")}\n`;
+        const zero = { load: performance.now() - t0, program: 0, policies: 0, describe: 0 };
+        return { exitCode: EXIT.invalidConfig, text, manifest: invalidManifest(shown, problems, normalize), verdicts: [], timings: zero };
+    }
+    const t1 = performance.now();
+    const run = await runProgram(loaded.file, { projectDir });
+    const t2 = performance.now();
+    const engine = loadPolicyEngine();
+    const verdicts = sortVerdicts(engine.evaluate(run.resources));
+    const t3 = performance.now();
+    const view = describePlan(loaded.stack, run.resources, projectDir);
+    const manifest = buildManifest(shown, run.resources, verdicts, { ...normalize, policiesMissing: engine.missing });
+    const text = renderPlan({ stackFile: shown, view, verdicts, policiesMissing: engine.missing });
+    const t4 = performance.now();
+    return {
+        exitCode: violatesMandatory(verdicts) ? EXIT.mandatoryViolation : EXIT.ok,
+        text,
+        manifest,
+        view,
+        run,
+        verdicts,
+        timings: { load: t1 - t0, program: t2 - t1, policies: t3 - t2, describe: t4 - t3 },
+    };
+}

@@ -1,0 +1,75 @@
+// The readable plan printed by `npm run plan`.
+import { Verdict } from "./policies";
+import { PlanView } from "./view";
+
+/** Left-aligned columns, two spaces apart. */
+export function table(header: string[], rows: string[][], indent = "    "): string[] {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+    const line = (cells: string[]) => `${indent}${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ")}`.trimEnd();
+    return [line(header), ...rows.map(line)];
+}
+
+export function formatBytes(n: number): string {
+    const units = ["B", "KB", "MB", "GB", "TB"];
+    let v = n;
+    let u = 0;
+    while (v >= 1000 && u < units.length - 1) {
+        v /= 1000;
+        u++;
+    }
+    return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+export interface RenderInput {
+    stackFile: string;
+    view: PlanView;
+    verdicts: readonly Verdict[];
+    policiesMissing?: string;
+}
+
+export function renderPlan({ stackFile, view, verdicts, policiesMissing }: RenderInput): string {
+    const out: string[] = [];
+    const slots = view.hosts.reduce((n, h) => n + h.slots.length, 0);
+    out.push(`Plan of ${stackFile}: ${view.hosts.length} host(s), ${slots} slot(s), ${view.customCount} resource(s) (${view.resourceCount - view.customCount} component(s))`);
+    for (const h of view.hosts) {
+        out.push("", `Host ${h.name}`, `  target: ${h.target}`, `  declared: ${h.facts}`);
+        out.push(`  steps, in the order they run:`);
+        if (h.steps.length === 0) out.push("    (none declared)");
+        h.steps.forEach((s, i) => {
+            const after = s.after.length ? `after ${s.after.join(", ")}` : "first";
+            out.push(`    ${String(i + 1).padStart(2)}. ${s.name}${s.script ? ` (${s.script})` : ""} — ${after}`);
+        });
+        if (h.resources.length) {
+            out.push("  other resources:");
+            for (const r of h.resources) out.push(`    ${r}`);
+        }
+        out.push(`  slots:`);
+        if (h.slots.length === 0) out.push("    (none)");
+        else {
+            out.push(
+                ...table(
+                    ["name", "phase", "cpuset", "CPUs", "memory", "mounts"],
+                    h.slots.map((s) => [s.name, s.phase, s.cpuset, String(s.cpus), s.memory, s.container ? s.mounts.join(", ") || "(none)" : "(no container declared)"]),
+                ),
+            );
+        }
+        const p = h.parameters;
+        out.push(`  proof parameters → ${p.folder} (linked from ${p.link}), from ${p.manifest}:`);
+        if (p.files.length === 0) out.push(`    ${p.note}`);
+        else {
+            const known = p.files.filter((f) => f.size !== undefined);
+            out.push(...table(["file", "sector", "size"], p.files.map((f) => [f.name, formatBytes(f.sectorBytes).replace(/\.0 /, " "), f.size !== undefined ? `${f.size} bytes (${formatBytes(f.size)}, ${f.sizeSource})` : "unknown"])));
+            const total = known.reduce((n, f) => n + f.size!, 0);
+            out.push(`    ${p.files.length} file(s); ${known.length === p.files.length ? "" : `${p.manifest} has no sizes; `}known sizes add up to ${formatBytes(total)}`);
+        }
+    }
+    out.push("", "Policy verdicts:");
+    if (policiesMissing) out.push(`  policy pack not run: ${policiesMissing}`);
+    else if (verdicts.length === 0) out.push("  none: every rule passes");
+    for (const v of verdicts) {
+        out.push(`  ${v.enforcementLevel.toUpperCase().padEnd(9)} ${v.policy}${v.resource ? ` on ${v.resource.split("::").pop()}` : ""}: ${v.message}`);
+    }
+    const mandatory = verdicts.filter((v) => v.enforcementLevel === "mandatory").length;
+    out.push("", mandatory ? `Result: ${mandatory} mandatory violation(s): this plan would be refused.` : `Result: no mandatory violation (${verdicts.length} advisory finding(s)).`);
+    return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,214 @@
+// What a reviewer reads in a plan, per host: where it runs, the host steps in the order the
+// engine will run them, the slots with their CPUs, memory and mounts, and the proof parameter
+// files to fetch. Built from the resolved config (what was asked) and the recorded resources
+// (what the program declares), so a slot the program forgot shows up as missing.
+import * as fs from "fs";
+import { formatCpuset, parseCpuset } from "../components/cpuset";
+import { ResolvedHost, StackConfig, Target } from "../components/config";
+import { SCRIPTS_DIR, scriptText } from "../components/host-command";
+import { HostFactsEnv, SlotLabel, StorageEnv } from "../components/policy-keys";
+import { hostParameters, HostParameters } from "./params";
+import { RecordedResource } from "./run-program";
+
+export interface StepView {
+    name: string;
+    type: string;
+    /** Host script file it runs, when known from its hash in `triggers`. */
+    script?: string;
+    /** Names of the steps (of this host) it waits for, directly or through other resources. */
+    after: string[];
+}
+
+export interface SlotView {
+    name: string;
+    phase: string;
+    cpuset: string;
+    cpus: number;
+    /** Container memory limit as declared (Docker's "MB" are MiB), or "none". */
+    memory: string;
+    /** "host → container" (":ro" when read-only). */
+    mounts: string[];
+    /** Container resource name, or undefined when the program declares no container for the slot. */
+    container?: string;
+}
+
+export interface HostView {
+    name: string;
+    target: string;
+    facts: string;
+    steps: StepView[];
+    /** Other custom resources of the host: "type name". */
+    resources: string[];
+    slots: SlotView[];
+    parameters: HostParameters;
+}
+
+export interface PlanView {
+    hosts: HostView[];
+    resourceCount: number;
+    customCount: number;
+}
+
+export function describeTarget(t: Target): string {
+    switch (t.kind) {
+        case "local":
+            return "local: this machine, local commands and the local Docker engine";
+        case "ssh":
+            return `ssh ${t.user}@${t.address}:${t.port}, host key ${t.hostKey ? "pinned" : "NOT pinned"}, private key from config "${t.privateKey}"`;
+        case "oci": {
+            const vols = t.blockVolumes.map((v) => `${v.name} ${v.sizeGb} GB → ${v.mountPoint}`).join(", ");
+            return `oci ${t.shape} in ${t.availabilityDomain}, boot volume ${t.bootVolumeSizeGb} GB${vols ? `, block volumes: ${vols}` : ""}, ssh as ${t.user}`;
+        }
+    }
+}
+
+function describeFacts(h: ResolvedHost): string {
+    const huge = h.hugepages.count ? `${h.hugepages.count} × ${h.hugepages.pageSize} hugepages (${(h.hugepages.totalBytes / 1e9).toFixed(1)} GB)` : "hugepages off";
+    const numa = h.facts.numaNodes.length ? `, ${h.facts.numaNodes.length} NUMA nodes` : "";
+    const reserved = h.reservedCpus.length ? `CPUs ${formatCpuset(h.reservedCpus)} kept for the OS` : "no CPU kept for the OS";
+    return `${h.facts.cpus} CPUs${numa}, ${h.facts.memoryGb} GB, boot disk ${h.facts.bootDisk ?? "not declared"}; ${reserved}; ${huge}; sectors ${h.sectorSize}`;
+}
+
+/** sha256 → script file name, for the scripts in components/scripts. */
+function scriptsByHash(): Map<string, string> {
+    const out = new Map<string, string>();
+    if (!fs.existsSync(SCRIPTS_DIR)) return out;
+    for (const f of fs.readdirSync(SCRIPTS_DIR)) {
+        if (f.endsWith(".sh")) out.set(scriptText(f).sha256, f);
+    }
+    return out;
+}
+
+function labelsOf(r: RecordedResource): Record<string, string> {
+    const labels = r.inputs.labels;
+    if (!Array.isArray(labels)) return {};
+    return Object.fromEntries(labels.filter((l) => l && typeof l === "object").map((l) => [String((l as Record<string, unknown>).label), String((l as Record<string, unknown>).value)]));
+}
+
+function envOf(r: RecordedResource): Record<string, unknown> {
+    const env = r.inputs.environment;
+    return env && typeof env === "object" && !Array.isArray(env) ? (env as Record<string, unknown>) : {};
+}
+
+/** Assigns every resource to a host: by its slot label or host-facts env, else its parent's host, else its name's prefix. */
+export function resourcesByHost(hostNames: readonly string[], resources: readonly RecordedResource[]): Map<string, RecordedResource[]> {
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    const names = new Set(hostNames);
+    const longestFirst = [...hostNames].sort((a, b) => b.length - a.length);
+    const memo = new Map<string, string | undefined>();
+    const hostOf = (r: RecordedResource, depth = 0): string | undefined => {
+        if (memo.has(r.urn)) return memo.get(r.urn);
+        const declared = labelsOf(r)[SlotLabel.host] ?? envOf(r)[HostFactsEnv.host] ?? envOf(r)[StorageEnv.host];
+        let host = typeof declared === "string" && names.has(declared) ? declared : undefined;
+        const parent = r.parent ? byUrn.get(r.parent) : undefined;
+        if (!host && parent && depth < 64) host = hostOf(parent, depth + 1);
+        if (!host) host = longestFirst.find((h) => r.name === h || r.name.startsWith(`${h}-`));
+        memo.set(r.urn, host);
+        return host;
+    };
+    const out = new Map<string, RecordedResource[]>(hostNames.map((h) => [h, []]));
+    for (const r of resources) {
+        const h = hostOf(r);
+        if (h) out.get(h)!.push(r);
+    }
+    return out;
+}
+
+/** Orders a host's commands so that each comes after every command it waits for, through any chain of resources. */
+export function orderSteps(all: readonly RecordedResource[], steps: readonly RecordedResource[]): { step: RecordedResource; after: string[] }[] {
+    const byUrn = new Map(all.map((r) => [r.urn, r]));
+    const children = new Map<string, string[]>();
+    for (const r of all) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
+    // Waiting on a component waits on everything inside it.
+    const expand = (urn: string): string[] => [urn, ...(children.get(urn) ?? []).flatMap(expand)];
+    const stepUrns = new Set(steps.map((s) => s.urn));
+    const upstream = new Map<string, Set<string>>();
+    const reach = (urn: string, seen: Set<string>): Set<string> => {
+        const cached = upstream.get(urn);
+        if (cached) return cached;
+        const out = new Set<string>();
+        if (seen.has(urn)) return out;
+        seen.add(urn);
+        for (const dep of byUrn.get(urn)?.dependsOn ?? []) {
+            for (const d of expand(dep)) {
+                if (d === urn) continue;
+                if (stepUrns.has(d)) out.add(d);
+                for (const x of reach(d, seen)) out.add(x);
+            }
+        }
+        upstream.set(urn, out);
+        return out;
+    };
+    for (const s of steps) reach(s.urn, new Set());
+    // Kahn's algorithm over the steps; ties broken by name so the order is stable.
+    const remaining = new Map(steps.map((s) => [s.urn, new Set([...(upstream.get(s.urn) ?? [])].filter((u) => u !== s.urn))]));
+    const out: { step: RecordedResource; after: string[] }[] = [];
+    const byName = (a: RecordedResource, b: RecordedResource) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    while (remaining.size) {
+        const ready = steps.filter((s) => remaining.has(s.urn) && remaining.get(s.urn)!.size === 0).sort(byName);
+        // A cycle cannot come from a Pulumi program; if it did, list the rest by name rather than loop.
+        const next = ready.length ? ready : steps.filter((s) => remaining.has(s.urn)).sort(byName);
+        for (const s of next) {
+            remaining.delete(s.urn);
+            out.push({ step: s, after: [...(upstream.get(s.urn) ?? [])].map((u) => byUrn.get(u)!.name).sort() });
+        }
+        for (const set of remaining.values()) for (const s of next) set.delete(s.urn);
+    }
+    return out;
+}
+
+/** A container's bind mounts and volumes as "host → container[:ro]" (docker `mounts` and `volumes`). */
+function volumesOf(r: RecordedResource): string[] {
+    const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
+    const mounts = list(r.inputs.mounts).map((m) => `${m.source ?? `(${m.type})`} → ${m.target}${m.readOnly ? ":ro" : ""}`);
+    const volumes = list(r.inputs.volumes).map((v) => `${v.hostPath ?? (v.volumeName ? `volume:${v.volumeName}` : "?")} → ${v.containerPath}${v.readOnly ? ":ro" : ""}`);
+    return [...mounts, ...volumes];
+}
+
+function mib(n: number): string {
+    return `${n} MiB (${((n * 2 ** 20) / 1e9).toFixed(0)} GB)`;
+}
+
+export function describePlan(stack: StackConfig, resources: readonly RecordedResource[], projectDir: string): PlanView {
+    const grouped = resourcesByHost(stack.hosts.map((h) => h.name), resources);
+    const scripts = scriptsByHash();
+    const hosts = stack.hosts.map((h): HostView => {
+        const mine = grouped.get(h.name)!;
+        const commands = mine.filter((r) => r.custom && r.type.startsWith("command:"));
+        const steps = orderSteps(resources, commands).map(({ step, after }) => {
+            const triggers = Array.isArray(step.inputs.triggers) ? step.inputs.triggers : [];
+            const script = triggers.map((t) => (typeof t === "string" ? scripts.get(t) : undefined)).find((s) => s);
+            return { name: step.name, type: step.type, script, after: after.filter((a) => commands.some((c) => c.name === a)) };
+        });
+        const containers = mine.filter((r) => r.type === "docker:index/container:Container");
+        const slotOf = (r: RecordedResource) => labelsOf(r)[SlotLabel.slot] ?? (r.inputs.name as string | undefined);
+        const slots: SlotView[] = h.slots.map((s) => {
+            const c = containers.find((r) => slotOf(r) === s.name || r.name === `${h.name}-${s.name}`);
+            const cpuset = typeof c?.inputs.cpuSet === "string" ? c.inputs.cpuSet : s.cpuset;
+            const memoryMb = typeof c?.inputs.memory === "number" ? c.inputs.memory : undefined;
+            return {
+                name: s.name,
+                phase: (c && labelsOf(c)[SlotLabel.phase]) ?? s.phase,
+                cpuset,
+                cpus: parseCpuset(cpuset).length,
+                memory: c ? (memoryMb ? mib(memoryMb) : "none") : s.memoryGb ? `${s.memoryGb} GB (config)` : "none",
+                mounts: c ? volumesOf(c) : [],
+                container: c?.name,
+            };
+        });
+        // Containers labelled as slots the config does not have (should not happen; shown if it does).
+        for (const c of containers) {
+            const name = slotOf(c);
+            if (name && !slots.some((s) => s.container === c.name)) {
+                const cpuset = String(c.inputs.cpuSet ?? "");
+                slots.push({ name, phase: labelsOf(c)[SlotLabel.phase] ?? "?", cpuset, cpus: cpuset ? parseCpuset(cpuset).length : 0, memory: typeof c.inputs.memory === "number" ? mib(c.inputs.memory) : "none", mounts: volumesOf(c), container: c.name });
+            }
+        }
+        const others = mine
+            .filter((r) => r.custom && !r.type.startsWith("command:") && r.type !== "docker:index/container:Container")
+            .map((r) => `${r.type} ${r.name}`)
+            .sort();
+        return { name: h.name, target: describeTarget(h.target), facts: describeFacts(h), steps, resources: others, slots, parameters: hostParameters(h, projectDir) };
+    });
+    return { hosts, resourceCount: resources.length, customCount: resources.filter((r) => r.custom).length };
+}
