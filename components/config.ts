@@ -43,13 +43,11 @@ const positiveGb = z.number().positive();
 const localTarget = z.strictObject({ kind: z.literal("local") });
 const sshTarget = z.strictObject({
     kind: z.literal("ssh"),
-    address: z.string().min(1),
+    address: z.string().min(1).describe("IP address or DNS name to reach over SSH."),
     port: z.int().min(1).max(65535).default(22),
-    user: z.string().min(1).default("root"),
-    /** The host's public key ("ssh-ed25519 AAAA…"); pinning it is a policy (host-key-pinned). */
-    hostKey: z.string().min(1).optional(),
-    /** Name of the secret config key that holds the private key. Defaults to sshPrivateKey. */
-    privateKey: configKeyName.default("sshPrivateKey"),
+    user: z.string().min(1).default("root").describe("SSH user; needs root or passwordless sudo."),
+    hostKey: z.string().min(1).optional().describe("The host's public key (\"ssh-ed25519 AAAA…\"); pinning it is a policy (host-key-pinned)."),
+    privateKey: configKeyName.default("sshPrivateKey").describe("Name of the secret config key that holds the private key. Defaults to sshPrivateKey."),
 });
 const ociBlockVolume = z.strictObject({
     name: hostName,
@@ -60,30 +58,25 @@ const ociBlockVolume = z.strictObject({
 });
 const ociTarget = z.strictObject({
     kind: z.literal("oci"),
-    compartmentId: z.string().min(1),
+    compartmentId: z.string().min(1).describe("OCID of the compartment the instance is made in."),
     availabilityDomain: z.string().min(1),
-    shape: z.string().min(1).default("BM.Standard.E4.128"),
-    imageId: z.string().min(1),
+    shape: z.string().min(1).default("BM.Standard.E4.128").describe("Bare-metal shape, e.g. BM.Standard.E2.64 or BM.Standard.E4.128."),
+    imageId: z.string().min(1).describe("OCID of the boot image (Oracle Linux, Ubuntu…)."),
     subnetId: z.string().min(1),
-    /** GB. The notes' 39 GB root disk filled up with one leaked temp file. Defaults to 200. */
-    bootVolumeSizeGb: z.int().min(50).max(32768).default(200),
+    bootVolumeSizeGb: z.int().min(50).max(32768).default(200).describe("GB. The notes' 39 GB root disk filled up with one leaked temp file. Defaults to 200."),
     user: z.string().min(1).default("opc"),
-    sshPublicKey: z.string().min(1),
+    sshPublicKey: z.string().min(1).describe("Public key put in the instance's ssh_authorized_keys."),
     privateKey: configKeyName.default("sshPrivateKey"),
     hostKey: z.string().min(1).optional(),
-    blockVolumes: z.array(ociBlockVolume).default([]),
+    blockVolumes: z.array(ociBlockVolume).default([]).describe("Block volumes attached over iSCSI (bare metal has no paravirtualized attachment) and mounted."),
 });
 const target = z.discriminatedUnion("kind", [localTarget, sshTarget, ociTarget]);
 
 const facts = z.strictObject({
-    /** Logical CPUs; "auto" (local targets only) reads this machine's. */
-    cpus: z.union([z.int().min(1).max(4096), z.literal("auto")]),
-    /** GB of memory; "auto" (local targets only) reads this machine's. */
-    memoryGb: z.union([positiveGb, z.literal("auto")]),
-    /** The disk that holds /, e.g. /dev/sda. The boot-disk guard compares disks, not partitions. */
-    bootDisk: devicePath.optional(),
-    /** Each NUMA node's CPUs, e.g. ["0-47", "48-95"]. */
-    numaNodes: z.array(cpusetText).optional(),
+    cpus: z.union([z.int().min(1).max(4096), z.literal("auto")]).describe("Logical CPUs; \"auto\" (local targets only) reads this machine's."),
+    memoryGb: z.union([positiveGb, z.literal("auto")]).describe("GB of memory; \"auto\" (local targets only) reads this machine's."),
+    bootDisk: devicePath.optional().describe("The disk that holds /, e.g. /dev/sda. The boot-disk guard compares disks, not partitions."),
+    numaNodes: z.array(cpusetText).optional().describe("Each NUMA node's CPUs, e.g. [\"0-47\", \"48-95\"]."),
 });
 
 const storageMount = z.discriminatedUnion("kind", [
@@ -99,14 +92,12 @@ const storageMount = z.discriminatedUnion("kind", [
         device: devicePath,
         mountPoint: absolutePath,
         fsType: z.enum(["xfs", "ext4"]).default("xfs"),
-        /** Make a filesystem when the device has none. Never formats a device that has one. */
-        format: z.boolean().default(false),
+        format: z.boolean().default(false).describe("Make a filesystem when the device has none. Never formats a device that has one."),
         options: z.string().default("defaults,noatime"),
         sizeGb: positiveGb.optional(),
     }),
     z.strictObject({
-        /** A mount point that is already there; the guard still checks its disk. */
-        kind: z.literal("existing"),
+        kind: z.literal("existing").describe("A mount point that is already there; the guard still checks its disk."),
         mountPoint: absolutePath,
         device: devicePath.optional(),
         sizeGb: positiveGb.optional(),
@@ -114,74 +105,56 @@ const storageMount = z.discriminatedUnion("kind", [
 ]);
 
 const sealer = z.strictObject({
-    root: absolutePath.default("/sealer"),
-    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("fil"),
-    group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional(),
-    createUser: z.boolean().default(true),
-    /** Storage servers named in the scheduler's storage-nodes table: /sealer/nfs/<ip>/{cache,sealed}. */
-    storageNodes: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, "expected an IP address or host name")).default([]),
+    root: absolutePath.default("/sealer").describe("Local dir of force-remote-worker (config.toml local_dir)."),
+    user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("fil").describe("User the worker runs as; owns the /sealer layout."),
+    group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().describe("Group with write access to the layout. Defaults to the user's name."),
+    createUser: z.boolean().default(true).describe("Create the user and group when missing."),
+    storageNodes: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, "expected an IP address or host name")).default([]).describe("Storage servers named in the scheduler's storage-nodes table: /sealer/nfs/<ip>/{cache,sealed}."),
 });
 
 const hugepages = z.strictObject({
-    /** Pages to reserve; 0 turns hugepages off. Defaults to 0. */
-    count: z.int().min(0).default(0),
+    count: z.int().min(0).default(0).describe("Pages to reserve; 0 turns hugepages off. Defaults to 0."),
     pageSize: z.enum(["2MiB", "1GiB"]).default("2MiB"),
-    mountPoint: absolutePath.default("/mnt/hugepages"),
+    mountPoint: absolutePath.default("/mnt/hugepages").describe("hugetlbfs mount point."),
 });
 
 const parameters = z.strictObject({
-    /** Defaults to <first storage mount>/filecoin-proof-parameters: the root disk is too small. */
-    folder: absolutePath.optional(),
-    /** Where lotus and benchy look by default; made a symlink to the folder. */
-    link: absolutePath.default("/var/tmp/filecoin-proof-parameters"),
+    folder: absolutePath.optional().describe("Defaults to <first storage mount>/filecoin-proof-parameters: the root disk is too small."),
+    link: absolutePath.default("/var/tmp/filecoin-proof-parameters").describe("Where lotus and benchy look by default; made a symlink to the folder."),
     gateway: z.url().default("https://proofs.filecoin.io/ipfs/"),
-    /** parameters.json (name → cid, digest, sector_size), relative to the project. */
-    manifest: z.string().min(1).default("parameters.json"),
+    manifest: z.string().min(1).default("parameters.json").describe("parameters.json (name → cid, digest, sector_size), relative to the project."),
 });
 
 const image = z.strictObject({
-    /** "debian": maintained base with ocl-icd-opencl-dev; "centos7": the notes' image, via the vault. */
-    variant: z.enum(["debian", "centos7"]).default("debian"),
-    /** Base image; defaults to debian:bookworm-slim or centos:centos7 by variant. */
-    base: z.string().min(1).optional(),
+    variant: z.enum(["debian", "centos7"]).default("debian").describe("\"debian\": maintained base with ocl-icd-opencl-dev; \"centos7\": the notes' image, via the vault."),
+    base: z.string().min(1).optional().describe("Base image; defaults to debian:bookworm-slim or centos:centos7 by variant."),
     extraPackages: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+_:-]*$/, "expected a package name")).default([]),
     name: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/).default("sealbench-bench"),
 });
 
 const bench = z.strictObject({
-    /** Per-slot work folders (and their tmp/). Defaults to <first storage mount>/bench. */
-    workDir: absolutePath.optional(),
-    /** Host folder holding the user's benchy binary, mounted at the same path. Defaults to /root/worker. */
-    benchyDir: absolutePath.default("/root/worker"),
-    /** The notes' workaround for "permission denied"; ownership fixes that. Defaults to false. */
-    privileged: z.boolean().default(false),
+    workDir: absolutePath.optional().describe("Per-slot work folders (and their tmp/). Defaults to <first storage mount>/bench."),
+    benchyDir: absolutePath.default("/root/worker").describe("Host folder holding the user's benchy binary, mounted at the same path. Defaults to /root/worker."),
+    privileged: z.boolean().default(false).describe("The notes' workaround for \"permission denied\"; ownership fixes that. Defaults to false."),
     rustLog: z.string().default("info"),
 });
 
 const slot = z.strictObject({
-    phase: z.enum(["p1", "p2", "p34"]),
-    /** Defaults to the host's sectorSize. */
-    sectorSize: sectorSize.optional(),
-    /** Explicit CPUs for one slot, e.g. "0-45". */
-    cpuset: cpusetText.optional(),
-    /** How many slots this entry makes. Defaults to 1, or to as many as cpusPerSlot allows. */
-    count: z.int().min(1).max(1024).optional(),
-    /** CPUs per slot; without it the slots share the free CPUs evenly. */
-    cpusPerSlot: z.int().min(1).optional(),
-    /** p34 only: BELLMAN_PROOF_THREADS. Defaults to 5 (the notes'; benchy's own default is 10). */
-    proofThreads: z.int().min(1).max(256).optional(),
-    /** p34 only: memory limit, GB. Defaults to 45 + 30 × proofThreads at 32 GiB, scaled by size. */
-    memoryGb: positiveGb.optional(),
+    phase: z.enum(["p1", "p2", "p34"]).describe("benchy force phase the slot runs: --p1, --p2 or --p34."),
+    sectorSize: sectorSize.optional().describe("Defaults to the host's sectorSize."),
+    cpuset: cpusetText.optional().describe("Explicit CPUs for one slot, e.g. \"0-45\"."),
+    count: z.int().min(1).max(1024).optional().describe("How many slots this entry makes. Defaults to 1, or to as many as cpusPerSlot allows."),
+    cpusPerSlot: z.int().min(1).optional().describe("CPUs per slot; without it the slots share the free CPUs evenly."),
+    proofThreads: z.int().min(1).max(256).optional().describe("p34 only: BELLMAN_PROOF_THREADS. Defaults to 5 (the notes'; benchy's own default is 10)."),
+    memoryGb: positiveGb.optional().describe("p34 only: memory limit, GB. Defaults to 45 + 30 × proofThreads at 32 GiB, scaled by size."),
 });
 
 export const hostSchema = z.strictObject({
-    name: hostName,
+    name: hostName.describe("Unique host name; it prefixes the host's resources."),
     target,
     facts,
-    /** CPUs kept free of slots for the OS and SSH: a count (the lowest CPUs) or a cpuset. Defaults to 2. */
-    reservedCpus: z.union([z.int().min(0), cpusetText]).default(2),
-    /** GB of memory kept for the OS when sizing hugepages and C2. Defaults to 16. */
-    memoryReserveGb: z.number().min(0).default(16),
+    reservedCpus: z.union([z.int().min(0), cpusetText]).default(2).describe("CPUs kept free of slots for the OS and SSH: a count (the lowest CPUs) or a cpuset. Defaults to 2."),
+    memoryReserveGb: z.number().min(0).default(16).describe("GB of memory kept for the OS when sizing hugepages and C2. Defaults to 16."),
     sectorSize: sectorSize.default("32GiB"),
     storage: z.array(storageMount).default([]),
     sealer: sealer.default(sealer.parse({})),
@@ -190,17 +163,14 @@ export const hostSchema = z.strictObject({
     image: image.default(image.parse({})),
     bench: bench.default(bench.parse({})),
     slots: z.array(slot).default([]),
-    /** Skip the boot-disk guard. Only for the dev stack, whose folders live on the laptop's disk. */
-    allowBootDisk: z.boolean().default(false),
+    allowBootDisk: z.boolean().default(false).describe("Skip the boot-disk guard. Only for the dev stack, whose folders live on the laptop's disk."),
 });
 export type HostInput = z.input<typeof hostSchema>;
 type ParsedHost = z.output<typeof hostSchema>;
 
 const stackKeys = z.looseObject({
-    /** A local folder that every host path is put under (dev: nothing outside the project). */
-    root: z.string().min(1).optional(),
-    /** Values every host starts from; a host's own values win (objects merge, lists replace). */
-    defaults: z.record(z.string(), z.unknown()).optional(),
+    root: z.string().min(1).optional().describe("A local folder that every host path is put under (dev: nothing outside the project)."),
+    defaults: z.record(z.string(), z.unknown()).optional().describe("Values every host starts from; a host's own values win (objects merge, lists replace)."),
     hosts: z.array(z.unknown()).min(1, "expected at least one host"),
 });
 
