@@ -1,0 +1,310 @@
+// Bench slots: one container per CPU slice, pinned with cpuSet, whose /tmp and TMPDIR are a
+// folder on the big disk, so benchy's .tmp* files and the sealed copy never land in overlay2.
+// The container's arguments come from one pure function (`slotContainerSpec`) that both the
+// docker.Container and the real-Docker tests (`dockerRunArgs`) are made from.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedHost, ResolvedSlot } from "./config";
+import { HostConnection, hostScript } from "./host-command";
+import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "./policy-keys";
+
+/** Where benchy and lotus look for proof parameters by default; the host's folder is mounted there. */
+export const PARAMETERS_IN_CONTAINER = "/var/tmp/filecoin-proof-parameters";
+
+export interface SlotMount {
+    source: string;
+    target: string;
+    readOnly: boolean;
+    /**
+     * SELinux shared relabel (`:z`), so a non-privileged container may use the folder on an
+     * enforcing host; a no-op where SELinux is off. Never on system files like /etc/localtime.
+     */
+    relabel: boolean;
+}
+
+/** Everything a slot container is created with. */
+export interface SlotContainerSpec {
+    name: string;
+    image: string;
+    cpuSet: string;
+    networkMode: "host";
+    privileged: boolean;
+    /** "uid:gid" of the worker user; absent when privileged (root). */
+    user?: string;
+    envs: string[];
+    labels: { label: string; value: string }[];
+    mounts: SlotMount[];
+    /** p34 only: memory limit, MiB (Docker's "MB"). */
+    memoryMb?: number;
+    command: string[];
+}
+
+/** GB (10^9 bytes) → MiB, rounded up: Docker's memory "MB" are MiB. */
+export function gbToMib(gb: number): number {
+    return Math.ceil((gb * 1e9) / 2 ** 20);
+}
+
+/** 1-based index of a slot among its phase: "p2-3" → 3. */
+export function slotIndex(slot: Pick<ResolvedSlot, "name">): number {
+    const m = /-(\d+)$/.exec(slot.name);
+    if (!m) throw new Error(`slot name ${JSON.stringify(slot.name)} does not end in -<index>`);
+    return Number(m[1]);
+}
+
+/** The p2 slot a p34 slot continues: p34-k continues p2-k on the same host, when there is one. */
+export function continuedP2(host: Pick<ResolvedHost, "slots">, slot: ResolvedSlot): ResolvedSlot | undefined {
+    if (slot.phase !== "p34") return undefined;
+    return host.slots.find((s) => s.phase === "p2" && slotIndex(s) === slotIndex(slot));
+}
+
+/** The phase's environment, as NAME=value, in a fixed order. */
+export function slotEnv(host: ResolvedHost, slot: ResolvedSlot): string[] {
+    const env: [string, string][] = [
+        [SlotEnv.tmpDir, SLOT_TMP_PATH],
+        ["RUST_LOG", host.bench.rustLog],
+        ["RUST_BACKTRACE", "1"],
+        ["FIL_PROOFS_PARAMETER_CACHE", PARAMETERS_IN_CONTAINER],
+    ];
+    if (slot.phase === "p1" && host.hugepages.count > 0) env.push([SlotEnv.forceHugePage, "1"]);
+    if (slot.phase === "p34") {
+        env.push(["FIL_PROOFS_USE_FULL_GROTH_PARAMS", "true"]);
+        env.push([SlotEnv.proofThreads, String(slot.proofThreads)]);
+    }
+    return env.map(([k, v]) => `${k}=${v}`);
+}
+
+/** The container arguments of one slot. Pure. `user` is "uid:gid" of the worker user. */
+export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot, opts: { image: string; user?: string }): SlotContainerSpec {
+    const privileged = host.bench.privileged;
+    if (!privileged && !opts.user) throw new Error(`slot ${slot.name}: a non-privileged slot needs the worker user's uid:gid`);
+    const scratch = `${slot.workDir}/tmp`;
+    const mounts: SlotMount[] = [
+        { source: "/etc/localtime", target: "/etc/localtime", readOnly: true, relabel: false },
+        { source: host.parameters.folder, target: PARAMETERS_IN_CONTAINER, readOnly: true, relabel: true },
+        // Same path inside and out (the notes' /root/worker), so commands read the same anywhere.
+        { source: host.bench.benchyDir, target: host.bench.benchyDir, readOnly: true, relabel: true },
+        // Same path inside and out: the log and cache paths in the stack outputs are valid on the host too.
+        { source: slot.workDir, target: slot.workDir, readOnly: false, relabel: true },
+        { source: scratch, target: SLOT_TMP_PATH, readOnly: false, relabel: true },
+    ];
+    const p2 = continuedP2(host, slot);
+    // p3/p4 read the cache dir and sealed file that the p2 slot left in its own folder.
+    if (p2) mounts.push({ source: p2.workDir, target: p2.workDir, readOnly: false, relabel: true });
+    if (slot.phase === "p1" && host.hugepages.count > 0) {
+        mounts.push({ source: host.hugepages.mountPoint, target: host.hugepages.mountPoint, readOnly: false, relabel: false });
+    }
+    const labels: [string, string][] = [
+        [SlotLabel.managed, "true"],
+        [SlotLabel.host, host.name],
+        [SlotLabel.slot, slot.name],
+        [SlotLabel.phase, slot.phase],
+        [SlotLabel.sectorBytes, String(slot.sectorBytes)],
+        [SlotLabel.threads, String(slot.cpus.length)],
+        [SlotLabel.scratchDir, scratch],
+    ];
+    if (slot.phase === "p34") labels.push([SlotLabel.proofThreads, String(slot.proofThreads)]);
+    return {
+        name: slot.name,
+        image: opts.image,
+        cpuSet: slot.cpuset,
+        networkMode: "host",
+        privileged,
+        user: privileged ? undefined : opts.user,
+        envs: slotEnv(host, slot),
+        labels: labels.map(([label, value]) => ({ label, value })),
+        mounts,
+        memoryMb: slot.phase === "p34" && slot.memoryGb ? gbToMib(slot.memoryGb) : undefined,
+        command: ["tail", "-f", "/dev/null"],
+    };
+}
+
+/** docker.Container arguments for a spec (image and user may still be outputs). */
+export function containerArgs(spec: SlotContainerSpec, image: pulumi.Input<string>, user: pulumi.Input<string> | undefined): docker.ContainerArgs {
+    return {
+        name: spec.name,
+        image,
+        cpuSet: spec.cpuSet,
+        networkMode: spec.networkMode,
+        privileged: spec.privileged,
+        user,
+        envs: spec.envs,
+        labels: spec.labels,
+        volumes: spec.mounts.map((m) => ({
+            hostPath: m.source,
+            containerPath: m.target,
+            readOnly: m.readOnly,
+            selinuxRelabel: m.relabel ? "z" : undefined,
+        })),
+        memory: spec.memoryMb,
+        command: spec.command,
+        // Survives a host reboot; a slot someone stopped by hand stays stopped.
+        restart: "unless-stopped",
+        mustRun: true,
+        // `tail` as PID 1 ignores SIGTERM; an init forwards it and reaps benchy's children.
+        init: true,
+    };
+}
+
+/** The same container as `docker run` arguments (tests run it on a real engine). */
+export function dockerRunArgs(spec: SlotContainerSpec): string[] {
+    const args = ["run", "-d", "--name", spec.name, "--cpuset-cpus", spec.cpuSet, "--network", spec.networkMode, "--restart", "unless-stopped", "--init"];
+    if (spec.privileged) args.push("--privileged");
+    if (spec.user) args.push("--user", spec.user);
+    for (const e of spec.envs) args.push("--env", e);
+    for (const l of spec.labels) args.push("--label", `${l.label}=${l.value}`);
+    for (const m of spec.mounts) {
+        const opts = [m.readOnly ? "ro" : "rw", ...(m.relabel ? ["z"] : [])].join(",");
+        args.push("--volume", `${m.source}:${m.target}:${opts}`);
+    }
+    if (spec.memoryMb !== undefined) args.push("--memory", `${spec.memoryMb}m`);
+    args.push(spec.image, ...spec.command);
+    return args;
+}
+
+/** How to run a slot's phase, and where its results go. */
+export interface SlotRun {
+    /** The exact command to type on the host. */
+    command: string;
+    /** Host path of the log (the work folder is mounted at the same path). */
+    logPath: string;
+    /** p2: the links the command leaves; p34: what it continues from. Host paths. */
+    cacheDir?: string;
+    sealedFile?: string;
+}
+
+/** `benchy-p2-46cpu-1.log`, the notes' naming. */
+export function logName(slot: ResolvedSlot): string {
+    return `benchy-${slot.phase}-${slot.cpus.length}cpu-${slotIndex(slot)}.log`;
+}
+
+/**
+ * The command that runs a slot's phase, detached (`docker exec -d`, so an SSH drop does not
+ * kill it), with the notes' environment spelled out.
+ *
+ * Deterministic p2 → p34 hand-over: p2 gets `--cache-dir cache`, and after benchy exits the same
+ * command reads benchy's own line `using cache dir "…", sealed file "…"` and links
+ * `<p2 folder>/<slot>.cache` and `<slot>.sealed` to what it names (benchy picks the sealed file's
+ * name itself: a random `.tmp*` in TMPDIR, which is /tmp = the slot's tmp/). p34-k is then given
+ * those two links of p2-k; nobody greps a log by hand.
+ */
+export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
+    const log = `logs/${logName(slot)}`;
+    const env = [`TMPDIR=${SLOT_TMP_PATH}`, "RUST_BACKTRACE=1", `RUST_LOG=${host.bench.rustLog}`];
+    if (slot.phase === "p1" && host.hugepages.count > 0) env.unshift(`${SlotEnv.forceHugePage}=1`);
+    if (slot.phase === "p34") env.unshift("FIL_PROOFS_USE_FULL_GROTH_PARAMS=true", `${SlotEnv.proofThreads}=${slot.proofThreads}`);
+    const benchy = `${host.bench.benchyDir}/benchy force --size=${slot.sectorSize} --${slot.phase}`;
+    const run: SlotRun = { command: "", logPath: `${slot.workDir}/${log}` };
+    let phaseArgs = "";
+    let after = "";
+    if (slot.phase === "p2") {
+        phaseArgs = " --cache-dir cache";
+        run.cacheDir = `${slot.workDir}/${slot.name}.cache`;
+        run.sealedFile = `${slot.workDir}/${slot.name}.sealed`;
+        after = `; ${linkP2Outputs(log, slot.name)}`;
+    } else if (slot.phase === "p34") {
+        const p2 = continuedP2(host, slot);
+        if (p2) {
+            run.cacheDir = `${p2.workDir}/${p2.name}.cache`;
+            run.sealedFile = `${p2.workDir}/${p2.name}.sealed`;
+            phaseArgs = ` --cache-dir ${run.cacheDir}/ --sealed-file ${run.sealedFile}`;
+        }
+    } else {
+        phaseArgs = " --cache-dir cache";
+    }
+    const inner = `cd ${slot.workDir} && mkdir -p logs && ${env.join(" ")} ${benchy}${phaseArgs} > ${log} 2>&1${after}`;
+    if (inner.includes("'")) throw new Error(`slot ${slot.name}: a path or RUST_LOG value contains a single quote: ${inner}`);
+    run.command = `docker exec -d ${slot.name} sh -c '${inner}'`;
+    return run;
+}
+
+/**
+ * Shell (no single quotes: it sits inside sh -c '…') that turns benchy's line
+ * `using cache dir ".tmp9f8O1K/", sealed file "/tmp/.tmp4lDfbd"` into the links `<slot>.cache`
+ * and `<slot>.sealed`, relative to the work folder. A path under /tmp is the slot's tmp/ on the
+ * host, so the link points there and resolves the same in every container and on the host.
+ */
+export function linkP2Outputs(log: string, slotName: string): string {
+    return [
+        `grep -o "using cache dir \\"[^\\"]*\\", sealed file \\"[^\\"]*\\"" ${log} | tail -n 1 | {`,
+        `IFS=\\" read -r _ c _ s _ && h() { case $1 in ${SLOT_TMP_PATH}/*) echo "tmp/\${1#${SLOT_TMP_PATH}/}";; *) echo "$1";; esac; } &&`,
+        `ln -sfn "$(h "$c")" ${slotName}.cache && ln -sfn "$(h "$s")" ${slotName}.sealed; }`,
+    ].join(" ");
+}
+
+export interface BenchSlotsArgs {
+    host: ResolvedHost;
+    /** The bench image's id (BenchImage.imageId): a rebuild replaces the slots. */
+    image: pulumi.Input<string>;
+    /** Where the worker-user step runs. */
+    on: HostConnection;
+}
+
+export interface SlotOutputs {
+    container: string;
+    cpuset: string;
+    command: string;
+    logPath: string;
+    cacheDir?: string;
+    sealedFile?: string;
+}
+
+export class BenchSlots extends pulumi.ComponentResource {
+    public readonly containers: docker.Container[];
+    /** Per slot: how to run its phase and where its results go. */
+    public readonly slots: pulumi.Output<Record<string, SlotOutputs>>;
+
+    /** opts.provider is the host's Docker provider (SealingHost.dockerProvider). */
+    constructor(name: string, args: BenchSlotsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("sealbench:bench:BenchSlots", name, {}, opts);
+        const { host } = args;
+        // The worker user's numeric ids: the image has no such user, and a name would not resolve.
+        const owner = host.bench.privileged
+            ? undefined
+            : hostScript(
+                  `${name}-slot-user`,
+                  args.on,
+                  {
+                      script: "slot-user.sh",
+                      env: {
+                          SEALBENCH_HOST: host.name,
+                          SEALBENCH_SEALER_USER: host.sealer.user,
+                          SEALBENCH_SEALER_GROUP: host.sealer.group,
+                          SEALBENCH_SLOT_DIRS: host.slots.map((s) => s.workDir).join("\n"),
+                      },
+                      undo: false,
+                  },
+                  { parent: this },
+              );
+        const user = owner ? owner.stdout.apply(parseSlotUser) : undefined;
+
+        this.containers = host.slots.map((slot) => {
+            // The spec's image and user are placeholders; the real ones are outputs passed below.
+            const spec = slotContainerSpec(host, slot, { image: "<image>", user: host.bench.privileged ? undefined : "<user>" });
+            return new docker.Container(`${name}-${slot.name}`, containerArgs(spec, args.image, user), {
+                parent: this,
+                // A fixed container name cannot exist twice, so the old one goes first.
+                deleteBeforeReplace: true,
+                dependsOn: owner ? [owner] : [],
+            });
+        });
+        this.slots = pulumi.output(
+            Object.fromEntries(
+                host.slots.map((slot) => {
+                    const run = slotRun(host, slot);
+                    const out: SlotOutputs = { container: slot.name, cpuset: slot.cpuset, command: run.command, logPath: run.logPath };
+                    if (run.cacheDir) out.cacheDir = run.cacheDir;
+                    if (run.sealedFile) out.sealedFile = run.sealedFile;
+                    return [slot.name, out];
+                }),
+            ),
+        );
+        this.registerOutputs({ containers: this.containers, slots: this.slots });
+    }
+}
+
+/** The slot-user step prints `sealbench-slot-user <uid>:<gid>` as its last line. */
+export function parseSlotUser(stdout: string): string {
+    const m = /^sealbench-slot-user (\d+):(\d+)$/m.exec(stdout);
+    if (!m) throw new Error(`slot-user step: expected a line "sealbench-slot-user <uid>:<gid>", got ${JSON.stringify(stdout.slice(-200))}`);
+    return `${m[1]}:${m[2]}`;
+}

@@ -1,0 +1,87 @@
+// The overlay sweep as a host step: components/scripts/overlay-sweep.sh removes leaked `.tmp*`
+// from the writable layers of stopped containers and reports running ones.
+//
+// When it runs. A Pulumi step runs when its inputs change, so "at every up" means choosing what
+// counts as a change. A timestamp in the triggers would run it at every up but also make every
+// preview (and every offline plan diff) show a replacement that says nothing. Instead the
+// triggers are what decides whether layers can have appeared or gone: the script's hash, the
+// dry-run switch, the image id and every slot container's id. So the sweep runs at the first up,
+// at every up that rebuilds the image or replaces a slot (exactly when containers come and go),
+// and at destroy (the step's delete sweeps too; it depends on the slots, so it runs while they
+// still exist and only reports them, and their own layers go with them). To sweep on an up that
+// changes nothing, replace the step on purpose: `pulumi up --replace <urn of <host>-sweep-run>`.
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedHost } from "./config";
+import { HostConnection, hostScript } from "./host-command";
+
+/** Environment names the sweep script reads. */
+export const SweepEnv = {
+    host: "SEALBENCH_HOST",
+    /** "true": report only. */
+    dryRun: "SEALBENCH_SWEEP_DRY_RUN",
+    /** Docker's data root; defaults to `docker info`'s. Tests and the benchmark point it at a synthetic tree. */
+    dockerRoot: "SEALBENCH_DOCKER_ROOT",
+    /** A file listing containers and image layers instead of asking Docker (benchmark only). */
+    inventory: "SEALBENCH_SWEEP_INVENTORY",
+} as const;
+
+export interface SweepOptions {
+    host: string;
+    dryRun?: boolean;
+    dockerRoot?: string;
+    inventory?: string;
+}
+
+/** The script's environment. Pure. */
+export function sweepEnv(o: SweepOptions): Record<string, string> {
+    const env: Record<string, string> = { [SweepEnv.host]: o.host, [SweepEnv.dryRun]: o.dryRun ? "true" : "false" };
+    if (o.dockerRoot) env[SweepEnv.dockerRoot] = o.dockerRoot;
+    if (o.inventory) env[SweepEnv.inventory] = o.inventory;
+    return env;
+}
+
+export interface SweepTotals {
+    /** Bytes freed (or that a dry run would free) in stopped containers. */
+    freed: number;
+    freedEntries: number;
+    /** Bytes found in running containers, left alone. */
+    running: number;
+    runningEntries: number;
+}
+
+/** Reads the script's last line: `total freed <b> bytes (<n> entries, …); running <b> bytes (<m> entries) left alone`. */
+export function parseSweepTotals(stdout: string): SweepTotals {
+    const m = /total (?:freed|would free) (\d+) bytes \((\d+) entries, \d+ stopped containers\); running (\d+) bytes \((\d+) entries\)/.exec(stdout);
+    if (!m) throw new Error(`overlay sweep: no totals line in its output: ${JSON.stringify(stdout.slice(-300))}`);
+    return { freed: Number(m[1]), freedEntries: Number(m[2]), running: Number(m[3]), runningEntries: Number(m[4]) };
+}
+
+export interface OverlaySweepArgs {
+    host: ResolvedHost;
+    on: HostConnection;
+    /** Report only. Defaults to false. */
+    dryRun?: boolean;
+    /** Ids of what the sweep follows (image, slot containers): a change runs it again. */
+    follows?: pulumi.Input<string>[];
+}
+
+export class OverlaySweep extends pulumi.ComponentResource {
+    /** What the last run printed: per-container lines and the totals. */
+    public readonly report: pulumi.Output<string>;
+
+    constructor(name: string, args: OverlaySweepArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("sealbench:bench:OverlaySweep", name, {}, opts);
+        const step = hostScript(
+            `${name}-run`,
+            args.on,
+            {
+                script: "overlay-sweep.sh",
+                env: sweepEnv({ host: args.host.name, dryRun: args.dryRun ?? false }),
+                triggers: args.follows ?? [],
+            },
+            { parent: this },
+        );
+        this.report = step.stdout;
+        this.registerOutputs({ report: this.report });
+    }
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The overlay sweep: removes benchy's leaked `.tmp*` files from the writable layers of containers
+# that are not running, and reports what it finds in running ones. The notes: a 32 GB
+# `/var/lib/docker/overlay2/<id>/diff/tmp/.tmpaGt389` filled a 39 GB root disk after the container
+# exited; it was found with `find / -name ".tmp*" -exec du -sch {} \;`, which walks every mount
+# (NFS included) and cannot tell a container's layer from an image's.
+#
+# What it will never do: delete in a running container (its state is read again right before),
+# in an image layer (only containers' UpperDir are looked at, and one that is also an image's layer
+# is refused), outside Docker's data root (every layer must be <root>/overlay2/<id>/diff), or
+# across a filesystem boundary (find -xdev, rm --one-file-system).
+#
+# Inputs (environment):
+#   SEALBENCH_HOST            stack host name, for messages
+#   SEALBENCH_SWEEP_DRY_RUN   "true": report what would be freed, delete nothing. Default "false".
+#   SEALBENCH_DOCKER_ROOT     Docker's data root. Default: `docker info -f {{.DockerRootDir}}`.
+#   SEALBENCH_SWEEP_INVENTORY a file listing the layers instead of asking Docker (the benchmark's
+#                             synthetic data root): tab-separated lines
+#                               container <name> <true|false running> <UpperDir>
+#                               image <ref> - <colon-separated layer dirs>
+# Arguments: create (pulumi up) or delete (pulumi destroy): both sweep.
+# Output: one line per container with .tmp* entries, then
+#   overlay-sweep: total freed <bytes> bytes (<n> entries, <k> stopped containers); running <bytes> bytes (<m> entries) left alone
+set -euo pipefail
+SEALBENCH_STEP=${SEALBENCH_STEP:-overlay-sweep}
+# shellcheck source=lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
+
+action_arg "${1:-}" >/dev/null
+host=${SEALBENCH_HOST:-this host}
+dry=${SEALBENCH_SWEEP_DRY_RUN:-false}
+case "$dry" in true | false) ;; *) die "SEALBENCH_SWEEP_DRY_RUN must be true or false (got '$dry')" ;; esac
+inventory_file=${SEALBENCH_SWEEP_INVENTORY:-}
+
+# --- what is there (nothing changes in this part) -------------------------------------------
+if [ -n "${SEALBENCH_DOCKER_ROOT:-}" ]; then
+    root=$SEALBENCH_DOCKER_ROOT
+else
+    command -v docker >/dev/null || die "docker is not installed on $host; expected a Docker engine (the slots run there)"
+    root=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null) || die "no Docker engine answers \`docker info\` on $host"
+fi
+[ -d "$root" ] || die "Docker data root '$root' on $host is not a folder"
+root=$(realpath -e -- "$root")
+[ "$root" != / ] || die "Docker data root resolves to /; refusing to sweep the whole disk"
+
+work=$(mktemp -d)
+trap 'rm -rf -- "$work"' EXIT
+
+if [ -n "$inventory_file" ]; then
+    [ -f "$inventory_file" ] || die "inventory file '$inventory_file' does not exist"
+    cp -- "$inventory_file" "$work/inventory"
+else
+    : >"$work/inventory"
+    mapfile -t containers < <(docker ps -aq --no-trunc)
+    if [ "${#containers[@]}" -gt 0 ]; then
+        docker inspect -f $'container\t{{.Name}}\t{{.State.Running}}\t{{if eq .GraphDriver.Name "overlay2"}}{{.GraphDriver.Data.UpperDir}}{{else}}-{{end}}' \
+            "${containers[@]}" | sed 's|^container\t/|container\t|' >>"$work/inventory"
+    fi
+    mapfile -t images < <(docker image ls -aq --no-trunc | sort -u)
+    if [ "${#images[@]}" -gt 0 ]; then
+        docker image inspect -f $'image\t{{.Id}}\t-\t{{with .GraphDriver.Data}}{{index . "UpperDir"}}:{{index . "LowerDir"}}{{end}}' "${images[@]}" >>"$work/inventory"
+    fi
+fi
+
+# Every folder that belongs to an image: never swept, even if a container claimed it.
+declare -A image_layer=()
+while IFS=$'\t' read -r kind _ _ dirs; do
+    [ "$kind" = image ] || continue
+    IFS=: read -r -a parts <<<"$dirs"
+    for d in "${parts[@]}"; do
+        case "$d" in "" | "<no value>") continue ;; esac
+        image_layer[$d]=1
+    done
+done <"$work/inventory"
+
+declare -A name_of=() running_of=()
+uppers=()
+while IFS=$'\t' read -r kind name running upper; do
+    [ "$kind" = container ] || continue
+    if [ "$upper" = - ] || [ -z "$upper" ] || [ "$upper" = "<no value>" ]; then
+        log "$name: not an overlay2 container; skipped"
+        continue
+    fi
+    if [ -n "${image_layer[$upper]:-}" ]; then
+        log "$name: its UpperDir $upper is also an image layer; skipped"
+        continue
+    fi
+    [ -d "$upper" ] || { log "$name: UpperDir $upper is gone; skipped"; continue; }
+    real=$(realpath -e -- "$upper")
+    id=${real#"$root"/overlay2/}
+    case "$real" in
+        "$root"/overlay2/*/diff) ;;
+        *) die "$name: UpperDir $upper is not <data root>/overlay2/<id>/diff under $root; refusing to sweep it" ;;
+    esac
+    [ "$id" = "${id%%/*}/diff" ] || die "$name: UpperDir $upper is nested deeper than <data root>/overlay2/<id>/diff; refusing"
+    name_of[$real]=$name
+    running_of[$real]=$running
+    uppers+=("$real")
+done <"$work/inventory"
+
+# One walk over the writable layers only, never across a mount, never into a .tmp* folder.
+: >"$work/found"
+if [ "${#uppers[@]}" -gt 0 ]; then
+    find "${uppers[@]}" -xdev -name '.tmp*' -prune -print0 >"$work/found"
+fi
+declare -A bytes_of=() count_of=()
+if [ -s "$work/found" ]; then
+    while IFS=$'\t' read -r -d '' size path; do
+        rel=${path#"$root"/overlay2/}
+        upper="$root/overlay2/${rel%%/*}/diff"
+        [ -n "${name_of[$upper]:-}" ] || die "found $path outside the layers being swept; refusing"
+        bytes_of[$upper]=$((${bytes_of[$upper]:-0} + size))
+        count_of[$upper]=$((${count_of[$upper]:-0} + 1))
+        printf '%s\0' "$path" >>"$work/entries.${rel%%/*}"
+    done < <(du -0 -s -x -B1 --files0-from="$work/found")
+fi
+
+# --- changes ---------------------------------------------------------------------------------
+still_running() {
+    # Asked again right before deleting: a container may have started since the inventory.
+    [ -n "$inventory_file" ] && return 1
+    [ "$(docker inspect -f '{{.State.Running}}' "$1" 2>/dev/null || echo gone)" != false ]
+}
+
+freed=0 freed_n=0 freed_c=0 kept=0 kept_n=0
+for upper in "${uppers[@]}"; do
+    n=${count_of[$upper]:-0}
+    [ "$n" -gt 0 ] || continue
+    name=${name_of[$upper]}
+    b=${bytes_of[$upper]}
+    rel=${upper#"$root"/overlay2/}
+    if [ "${running_of[$upper]}" = true ]; then
+        log "$name: running; found $b bytes in $n .tmp* entries under $upper (left alone)"
+        kept=$((kept + b)) kept_n=$((kept_n + n))
+        continue
+    fi
+    if [ "$dry" = true ]; then
+        log "$name: stopped; would free $b bytes in $n .tmp* entries under $upper (dry run)"
+    else
+        if still_running "$name"; then
+            log "$name: started since the inventory; found $b bytes in $n .tmp* entries (left alone)"
+            kept=$((kept + b)) kept_n=$((kept_n + n))
+            continue
+        fi
+        while IFS= read -r -d '' path; do
+            case "$path" in "$upper"/*) ;; *) die "refusing to remove $path: not inside $upper" ;; esac
+            rm -rf --one-file-system -- "$path"
+        done <"$work/entries.${rel%%/*}"
+        log "$name: stopped; freed $b bytes in $n .tmp* entries under $upper"
+    fi
+    freed=$((freed + b)) freed_n=$((freed_n + n)) freed_c=$((freed_c + 1))
+done
+verb=freed
+[ "$dry" = true ] && verb="would free"
+log "total $verb $freed bytes ($freed_n entries, $freed_c stopped containers); running $kept bytes ($kept_n entries) left alone"
