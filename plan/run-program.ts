@@ -49,6 +49,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
             return { ...inputs, iqn: `iqn.2015-12.com.oracleiaas:${name}`, ipv4: "169.254.2.2", port: 3260 };
         case "command:local:Command":
         case "command:remote:Command":
+            // The bench slots' user step prints the worker's ids (components/scripts/slot-user.sh).
+            if (name.endsWith("-slot-user")) return { ...inputs, stdout: "sealbench-slot-user 1000:1000\n", stderr: "" };
             return { ...inputs, stdout: "", stderr: "" };
         default:
             return { ...inputs };
