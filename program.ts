@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, resolveStack, ResolvedHost, ResolveOptions, StackConfig } from "./components/config";
 import { NAMESPACE } from "./components/stack-file";
+import { SealingHost } from "./components/sealing-host";
 
 /** Reads the `sealbench:*` config the Pulumi runtime holds, through the one schema. Throws ConfigError. */
 export function readStackConfig(options: ResolveOptions = {}): StackConfig {
@@ -32,6 +33,10 @@ function parseConfigValue(text: string): unknown {
 
 export interface HostOutputs {
     target: string;
+    /** "localhost", the SSH address, or the OCI instance's public IP. */
+    address: pulumi.Output<string>;
+    /** The Docker engine's data root on the host (the overlay sweep looks under it). */
+    dockerDataRoot: pulumi.Output<string>;
 }
 
 /** Declares every resource of the stack. */
@@ -46,8 +51,8 @@ export function defineStack(stack: StackConfig): Record<string, HostOutputs> {
 }
 
 function defineHost(host: ResolvedHost, privateKey: pulumi.Output<string> | undefined): HostOutputs {
-    void privateKey;
-    return { target: host.target.kind };
+    const machine = new SealingHost(host.name, { host, privateKey });
+    return { target: host.target.kind, address: machine.address, dockerDataRoot: machine.dockerDataRoot };
 }
 
 export { ConfigError };

@@ -69,8 +69,11 @@ export function hostScript(
     const create = env.apply((e) => scriptCommand(args.script, e, "create"));
     const del = args.undo === false ? undefined : env.apply((e) => scriptCommand(args.script, e, "delete"));
     const triggers = [scriptText(args.script).sha256, ...(args.triggers ?? [])];
+    // `update` = the (idempotent) create: a changed script or trigger then re-runs the step in
+    // place. Without it the command is replaced, and a replacement runs the new create before
+    // the old delete, which would undo what the new create just did (unmount, 0 hugepages).
     if (on.kind === "local") {
-        return new command.local.Command(name, { create, delete: del, environment: args.env, triggers, interpreter: ["/bin/bash", "-c"] }, opts);
+        return new command.local.Command(name, { create, update: create, delete: del, environment: args.env, triggers, interpreter: ["/bin/bash", "-c"] }, opts);
     }
-    return new command.remote.Command(name, { connection: on.connection, create, delete: del, environment: args.env, triggers }, opts);
+    return new command.remote.Command(name, { connection: on.connection, create, update: create, delete: del, environment: args.env, triggers }, opts);
 }
