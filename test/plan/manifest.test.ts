@@ -1,0 +1,73 @@
+// The manifest is what base and head plans are compared by: it must not depend on where the
+// checkout is, and must not leak a secret.
+import { describe, expect, it } from "vitest";
+import { scriptCommand } from "../../components/host-command";
+import { buildManifest, manifestJson, normalizer, parseManifest, shortUrn } from "../../plan/manifest";
+import { RecordedResource } from "../../plan/run-program";
+import * as fs from "fs";
+import * as path from "path";
+
+const SCRIPT = fs.readdirSync(path.resolve(__dirname, "../../components/scripts")).find((f) => f.endsWith(".sh"))!;
+
+function rec(name: string, inputs: Record<string, unknown>, extra: Partial<RecordedResource> = {}): RecordedResource {
+    return {
+        urn: `urn:pulumi:plan::sealbench::command:local:Command::${name}`,
+        type: "command:local:Command",
+        name,
+        custom: true,
+        dependsOn: [],
+        inputs,
+        plainInputs: inputs,
+        secretInputs: [],
+        deleteBeforeReplace: false,
+        ...extra,
+    };
+}
+
+describe("plan manifest", () => {
+    it("writes the checkout folder as <project>, also inside a host script's base64 body", () => {
+        const at = (dir: string) =>
+            buildManifest("Pulumi.dev.yaml", [rec("dev-mounts", { create: scriptCommand(SCRIPT, { SEALBENCH_ROOT: `${dir}/.sealbench/dev-root` }, "create"), environment: { SEALBENCH_ROOT: `${dir}/.sealbench/dev-root` } })], [], { projectDirs: [dir] });
+        const a = at("/home/ci/work/base");
+        const b = at("/tmp/checkouts/head-of-a-longer-folder");
+        expect(manifestJson(a)).toBe(manifestJson(b));
+        const r = a.resources[0];
+        expect(r.inputs.environment).toEqual({ SEALBENCH_ROOT: "<project>/.sealbench/dev-root" });
+        expect(r.inputs.create).toMatch(/^printf %s '<script \d+ bytes, sha256 [0-9a-f]{16}>' \| base64 -d \| bash -s -- create$/);
+        // A different value inside the script is a different digest: the diff still sees it.
+        const c = buildManifest("Pulumi.dev.yaml", [rec("dev-mounts", { create: scriptCommand(SCRIPT, { SEALBENCH_ROOT: "/elsewhere" }, "create") })], [], { projectDirs: ["/home/ci/work/base"] });
+        expect(c.resources[0].inputs.create).not.toBe(r.inputs.create);
+    });
+
+    it("sorts resources by URN and object keys, keeps secrets as [secret], shortens URNs", () => {
+        const m = buildManifest(
+            "s",
+            [
+                rec("b", { z: 1, a: { y: 2, x: 1 } }, { dependsOn: ["urn:pulumi:plan::sealbench::command:local:Command::a"] }),
+                rec("a", { connection: "[secret]" }, { secretInputs: ["connection"], parent: "urn:pulumi:plan::sealbench::sealbench:host:SealingHost::h" }),
+            ],
+            [{ policy: "p", enforcementLevel: "advisory", resource: "urn:pulumi:plan::sealbench::command:local:Command::b", message: "m" }],
+            { projectDirs: [] },
+        );
+        expect(m.resources.map((r) => r.name)).toEqual(["a", "b"]);
+        expect(m.resources[0]).toMatchObject({ parent: "sealbench:host:SealingHost::h", inputs: { connection: "[secret]" }, secretInputs: ["connection"] });
+        expect(m.resources[1].dependsOn).toEqual(["command:local:Command::a"]);
+        expect(m.verdicts[0].resource).toBe("command:local:Command::b");
+        const text = manifestJson(m);
+        expect(text.indexOf('"x"')).toBeLessThan(text.indexOf('"y"'));
+        expect(text).not.toMatch(/"parent": null|undefined/);
+        expect(parseManifest(text, "m.json")).toEqual(JSON.parse(text));
+    });
+
+    it("reads an empty file as an absent stack and refuses other JSON", () => {
+        expect(parseManifest("", "x")).toBeUndefined();
+        expect(() => parseManifest("{}", "x.json")).toThrow(/x.json: not a sealbench plan manifest/);
+        expect(() => parseManifest("{", "x.json")).toThrow(/x.json: not JSON/);
+    });
+
+    it("normalizes the longest folder first and never the root folder", () => {
+        const n = normalizer(["/", "/a", "/a/b"]);
+        expect(n({ p: "/a/b/c and /a/x and /usr" })).toEqual({ p: "<project>/c and <project>/x and /usr" });
+        expect(shortUrn("urn:pulumi:dev::sealbench::a$b::n")).toBe("a$b::n");
+    });
+});
