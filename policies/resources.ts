@@ -1,0 +1,307 @@
+// What the rules read off the plan's custom resources, through the keys in
+// components/policy-keys.ts: slot containers (labels, mounts, envs, cpuSet, memory), the host-facts
+// and storage-mounts commands (their `environment`), grouped per stack host.
+//
+// Only named fields are read: under `pulumi preview` the policy SDK throws on any access to an
+// unknown value (e.g. a container's image id before the image is built), so spreading or walking
+// a whole props object would abort a rule over a field it does not care about.
+import { parseCpuset } from "../components/cpuset";
+import { BigDiskPath, HostFactsEnv, SlotLabel, StorageEnv, StorageMountFact } from "../components/policy-keys";
+
+/** Resource inputs as the policy SDK hands them over: plain JSON, secrets unwrapped. */
+export type Props = Record<string, any>;
+
+export const ResourceType = {
+    container: "docker:index/container:Container",
+    localCommand: "command:local:Command",
+    remoteCommand: "command:remote:Command",
+    ociInstance: "oci:Core/instance:Instance",
+} as const;
+
+/** The part of a resource every rule needs: what validateResource's args and validateStack's resources share. */
+export interface SeenResource {
+    type: string;
+    urn: string;
+    name: string;
+    props: Props;
+}
+
+export interface SlotMount {
+    /** Path inside the container. */
+    target: string;
+    /** Host path (bind) or volume name; absent for tmpfs. */
+    source?: string;
+    type: "bind" | "volume" | "tmpfs" | string;
+}
+
+export interface Slot {
+    urn: string;
+    /** Resource name, e.g. "dev-slots-p2-1". */
+    resource: string;
+    host: string;
+    /** Slot name from its label, e.g. "p2-1". */
+    slot: string;
+    phase: string;
+    sectorBytes?: number;
+    proofThreads?: number;
+    scratchDir?: string;
+    /** The container's cpuSet text, as written. */
+    cpuSet?: string;
+    /** Parsed cpuSet; undefined when absent or unreadable (see cpuSetProblem). */
+    cpus?: number[];
+    cpuSetProblem?: string;
+    /** Docker `memory`, MB (the provider multiplies by 2^20). */
+    memoryMb?: number;
+    privileged: boolean;
+    env: Map<string, string>;
+    mounts: SlotMount[];
+}
+
+/** A slot's memory limit in GB (10^9 bytes), the unit of every other memory figure here. */
+export function memoryLimitGb(slot: Slot): number | undefined {
+    return slot.memoryMb === undefined || slot.memoryMb <= 0 ? undefined : (slot.memoryMb * 2 ** 20) / 1e9;
+}
+
+/** Docker's `labels` list of {label, value} (a plain map is accepted too). */
+export function labelsOf(props: Props): Map<string, string> {
+    const out = new Map<string, string>();
+    const labels = props.labels;
+    if (Array.isArray(labels)) {
+        for (const l of labels) if (l && typeof l.label === "string") out.set(l.label, String(l.value ?? ""));
+    } else if (labels && typeof labels === "object") {
+        for (const k of Object.keys(labels)) out.set(k, String(labels[k]));
+    }
+    return out;
+}
+
+/** Docker `envs` ("KEY=value" strings) as a map. */
+export function envsOf(props: Props): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const e of Array.isArray(props.envs) ? props.envs : []) {
+        if (typeof e !== "string") continue;
+        const eq = e.indexOf("=");
+        if (eq > 0) out.set(e.slice(0, eq), e.slice(eq + 1));
+    }
+    return out;
+}
+
+/** Docker `mounts` and `volumes`, as one list. */
+export function mountsOf(props: Props): SlotMount[] {
+    const out: SlotMount[] = [];
+    for (const m of Array.isArray(props.mounts) ? props.mounts : []) {
+        if (m && typeof m.target === "string") out.push({ target: m.target, source: m.source, type: m.type ?? "volume" });
+    }
+    for (const v of Array.isArray(props.volumes) ? props.volumes : []) {
+        if (!v || typeof v.containerPath !== "string") continue;
+        if (v.hostPath) out.push({ target: v.containerPath, source: v.hostPath, type: "bind" });
+        else out.push({ target: v.containerPath, source: v.volumeName, type: "volume" });
+    }
+    return out;
+}
+
+/** A number from label or environment text; undefined when absent or not a number. */
+export function numberOf(text: string | undefined): number | undefined {
+    if (text === undefined || text.trim() === "") return undefined;
+    const n = Number(text);
+    return Number.isFinite(n) ? n : undefined;
+}
+
+/** A bench slot: a container labelled as managed by sealbench. */
+export function readSlot(r: SeenResource): Slot | undefined {
+    if (r.type !== ResourceType.container) return undefined;
+    const labels = labelsOf(r.props);
+    if (labels.get(SlotLabel.managed) !== "true") return undefined;
+    const cpuSet = typeof r.props.cpuSet === "string" ? r.props.cpuSet : undefined;
+    let cpus: number[] | undefined;
+    let cpuSetProblem: string | undefined;
+    if (cpuSet === undefined || cpuSet.trim() === "") cpuSetProblem = "has no cpuSet, so it is not pinned and runs on every CPU of the host";
+    else {
+        try {
+            cpus = parseCpuset(cpuSet);
+        } catch (e) {
+            cpuSetProblem = `has cpuSet "${cpuSet}", which ${(e as Error).message}`;
+        }
+    }
+    return {
+        urn: r.urn,
+        resource: r.name,
+        host: labels.get(SlotLabel.host) ?? "",
+        slot: labels.get(SlotLabel.slot) ?? r.name,
+        phase: labels.get(SlotLabel.phase) ?? "",
+        sectorBytes: numberOf(labels.get(SlotLabel.sectorBytes)),
+        proofThreads: numberOf(labels.get(SlotLabel.proofThreads)),
+        scratchDir: labels.get(SlotLabel.scratchDir),
+        cpuSet,
+        cpus,
+        cpuSetProblem,
+        memoryMb: typeof r.props.memory === "number" ? r.props.memory : undefined,
+        privileged: r.props.privileged === true,
+        env: envsOf(r.props),
+        mounts: mountsOf(r.props),
+    };
+}
+
+function isCommand(r: SeenResource): boolean {
+    return r.type === ResourceType.localCommand || r.type === ResourceType.remoteCommand;
+}
+
+/** A command's `environment` as a map of strings. */
+export function environmentOf(r: SeenResource): Map<string, string> {
+    const out = new Map<string, string>();
+    const env = r.props.environment;
+    if (env && typeof env === "object") for (const k of Object.keys(env)) out.set(k, String(env[k]));
+    return out;
+}
+
+export interface HostFacts {
+    urn: string;
+    host: string;
+    /** The commands run on this machine (local.Command): a dev target, no SSH session to protect. */
+    local: boolean;
+    cpus?: number;
+    memoryGb?: number;
+    memoryReserveGb?: number;
+    bootDisk?: string;
+    reservedCpus: number[];
+    hugepageBytes: number;
+}
+
+/** The host-facts step: a command whose environment declares the host's CPUs. */
+export function readHostFacts(r: SeenResource): HostFacts | undefined {
+    if (!isCommand(r)) return undefined;
+    const env = environmentOf(r);
+    if (!env.has(HostFactsEnv.cpus) || !env.has(HostFactsEnv.host)) return undefined;
+    let reservedCpus: number[] = [];
+    const reservedText = env.get(HostFactsEnv.reservedCpus) ?? "";
+    try {
+        reservedCpus = reservedText.trim() === "" ? [] : parseCpuset(reservedText);
+    } catch {
+        reservedCpus = [];
+    }
+    return {
+        urn: r.urn,
+        host: env.get(HostFactsEnv.host)!,
+        local: r.type === ResourceType.localCommand,
+        cpus: numberOf(env.get(HostFactsEnv.cpus)),
+        memoryGb: numberOf(env.get(HostFactsEnv.memoryGb)),
+        memoryReserveGb: numberOf(env.get(HostFactsEnv.memoryReserveGb)),
+        bootDisk: env.get(HostFactsEnv.bootDisk) || undefined,
+        reservedCpus,
+        hugepageBytes: numberOf(env.get(HostFactsEnv.hugepageBytes)) ?? 0,
+    };
+}
+
+export interface StorageFacts {
+    urn: string;
+    host: string;
+    bootDisk?: string;
+    mounts: StorageMountFact[];
+    bigDiskPaths: BigDiskPath[];
+    allowBootDisk: boolean;
+    /** Environment values that could not be read (bad JSON); a rule that needs them reports these. */
+    problems: string[];
+}
+
+/** The storage-mounts step: a command whose environment lists the host's mounts. */
+export function readStorage(r: SeenResource): StorageFacts | undefined {
+    if (!isCommand(r)) return undefined;
+    const env = environmentOf(r);
+    if (!env.has(StorageEnv.mounts) || !env.has(StorageEnv.host)) return undefined;
+    const problems: string[] = [];
+    const json = <T>(key: string): T[] => {
+        const text = env.get(key);
+        if (text === undefined || text.trim() === "") return [];
+        try {
+            const v = JSON.parse(text);
+            if (Array.isArray(v)) return v as T[];
+            problems.push(`${key} is not a JSON array: ${text.slice(0, 80)}`);
+        } catch (e) {
+            problems.push(`${key} is not valid JSON (${(e as Error).message})`);
+        }
+        return [];
+    };
+    return {
+        urn: r.urn,
+        host: env.get(StorageEnv.host)!,
+        bootDisk: env.get(StorageEnv.bootDisk) || undefined,
+        mounts: json<StorageMountFact>(StorageEnv.mounts).filter((m) => m && typeof m.mountPoint === "string"),
+        bigDiskPaths: json<BigDiskPath>(StorageEnv.bigDiskPaths).filter((p) => p && typeof p.path === "string"),
+        allowBootDisk: env.get(StorageEnv.allowBootDisk) === "true",
+        problems,
+    };
+}
+
+/** Everything the plan declares about one stack host. */
+export interface HostView {
+    host: string;
+    facts?: HostFacts;
+    storage?: StorageFacts;
+    slots: Slot[];
+}
+
+/** Groups the plan's hosts by `sealbench.host` (slots) and SEALBENCH_HOST (steps); sorted by host, slots by name. */
+export function hostsOf(resources: readonly SeenResource[]): HostView[] {
+    const hosts = new Map<string, HostView>();
+    const view = (host: string) => {
+        let v = hosts.get(host);
+        if (!v) hosts.set(host, (v = { host, slots: [] }));
+        return v;
+    };
+    for (const r of resources) {
+        const slot = readSlot(r);
+        if (slot) {
+            view(slot.host).slots.push(slot);
+            continue;
+        }
+        const facts = readHostFacts(r);
+        if (facts) view(facts.host).facts ??= facts;
+        const storage = readStorage(r);
+        if (storage) view(storage.host).storage ??= storage;
+    }
+    for (const v of hosts.values()) v.slots.sort((a, b) => compareSlotNames(a.slot, b.slot));
+    return [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host));
+}
+
+/** "p2-2" before "p2-10". */
+function compareSlotNames(a: string, b: string): number {
+    return a.localeCompare(b, "en", { numeric: true });
+}
+
+/** The physical disk a device path belongs to: /dev/sda4 → /dev/sda, /dev/nvme0n1p2 → /dev/nvme0n1; undefined when only the host can tell (/dev/mapper/…, by-uuid links). */
+export function diskOf(device: string): string | undefined {
+    const m = /^\/dev\/([^/]+)$/.exec(device.trim());
+    if (!m) return undefined;
+    const name = m[1];
+    const withP = /^((?:nvme\d+n\d+)|(?:mmcblk\d+)|(?:md\d+)|(?:loop\d+)|(?:nbd\d+))(?:p\d+)?$/.exec(name);
+    if (withP) return `/dev/${withP[1]}`;
+    const scsi = /^((?:sd|vd|xvd|hd)[a-z]+)\d*$/.exec(name);
+    if (scsi) return `/dev/${scsi[1]}`;
+    return undefined;
+}
+
+/** The declared mount that holds a path (longest mount point that contains it), if any. */
+export function mountHolding<M extends { mountPoint: string }>(mounts: readonly M[], path: string): M | undefined {
+    const norm = (p: string) => (p.length > 1 ? p.replace(/\/+$/, "") : p);
+    const target = norm(path);
+    let best: M | undefined;
+    for (const m of mounts) {
+        const mp = norm(m.mountPoint);
+        const inside = mp === "/" || target === mp || target.startsWith(`${mp}/`);
+        if (inside && (!best || mp.length > norm(best.mountPoint).length)) best = m;
+    }
+    return best;
+}
+
+/** The GB figure as people write it: whole numbers bare, others with one decimal. */
+export function gb(n: number): string {
+    return Number.isInteger(n) ? `${n} GB` : `${n.toFixed(1)} GB`;
+}
+
+/** Sector size as people say it: 34359738368 → "32 GiB". */
+export function sectorText(bytes: number | undefined): string {
+    if (bytes === undefined) return "an unknown sector size";
+    const units: [number, string][] = [[2 ** 30, "GiB"], [2 ** 20, "MiB"], [2 ** 10, "KiB"]];
+    for (const [size, unit] of units) if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+    return `${bytes} bytes`;
+}
+

@@ -1,0 +1,47 @@
+// Every rule of the pack, in one list: the pack's entry (index.ts) serves them, the tests and the
+// offline plan (run-rules.ts) run them. Importing this module starts nothing.
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { bootVolumeSize } from "./boot-volume-size";
+import { c2MemoryFits } from "./c2-memory-fits";
+import { cpusReservedForOs } from "./cpus-reserved-for-os";
+import { hostKeyPinned } from "./host-key-pinned";
+import { hugepagesMatchPhases } from "./hugepages-match-phases";
+import { noPrivilegedSlots } from "./no-privileged-slots";
+import { p1ScratchFits } from "./p1-scratch-fits";
+import { sealerNotOnBootDisk } from "./sealer-not-on-boot-disk";
+import { slotCpusetsDisjoint } from "./slot-cpusets-disjoint";
+import { slotCpusetsWithinHost } from "./slot-cpusets-within-host";
+import { slotTmpOnHostVolume } from "./slot-tmp-on-host-volume";
+import { sshKeySecret } from "./ssh-key-secret";
+
+export type Rule = ResourceValidationPolicy | StackValidationPolicy;
+
+export const rules: Rule[] = [
+    sealerNotOnBootDisk,
+    slotCpusetsDisjoint,
+    slotCpusetsWithinHost,
+    cpusReservedForOs,
+    c2MemoryFits,
+    p1ScratchFits,
+    slotTmpOnHostVolume,
+    hugepagesMatchPhases,
+    bootVolumeSize,
+    noPrivilegedSlots,
+    hostKeyPinned,
+    sshKeySecret,
+];
+
+export {
+    bootVolumeSize,
+    c2MemoryFits,
+    cpusReservedForOs,
+    hostKeyPinned,
+    hugepagesMatchPhases,
+    noPrivilegedSlots,
+    p1ScratchFits,
+    sealerNotOnBootDisk,
+    slotCpusetsDisjoint,
+    slotCpusetsWithinHost,
+    slotTmpOnHostVolume,
+    sshKeySecret,
+};
