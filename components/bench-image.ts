@@ -34,9 +34,10 @@ function centos7Lines(base: string, extra: string): string[] {
         `FROM ${base}`,
         "# CentOS 7 mirrors are gone; vault keeps the last packages (and EPEL 7 moved to the Fedora archive).",
         "RUN sed -i -e 's/^mirrorlist=/#mirrorlist=/' -e 's|^#\\?baseurl=http://mirror.centos.org|baseurl=http://vault.centos.org|' /etc/yum.repos.d/CentOS-*.repo \\",
+        // Updated first: the newer CA bundle is what lets yum reach the archive over https.
+        " && yum update -y \\",
         " && yum install -y epel-release \\",
         " && sed -i -e 's/^metalink=/#metalink=/' -e 's|^#\\?baseurl=.*/pub/epel/7|baseurl=https://archives.fedoraproject.org/pub/archive/epel/7|' /etc/yum.repos.d/epel*.repo \\",
-        " && yum update -y \\",
         ` && yum install -y ocl-icd-devel opencl-headers${extra} \\`,
         " && yum clean all && rm -rf /var/cache/yum",
         ...commonTail(),

@@ -21,6 +21,8 @@ export const SweepEnv = {
     dryRun: "SEALBENCH_SWEEP_DRY_RUN",
     /** Docker's data root; defaults to `docker info`'s. Tests and the benchmark point it at a synthetic tree. */
     dockerRoot: "SEALBENCH_DOCKER_ROOT",
+    /** Only containers whose name starts with this (tests share an engine with others). */
+    namePrefix: "SEALBENCH_SWEEP_NAME_PREFIX",
     /** A file listing containers and image layers instead of asking Docker (benchmark only). */
     inventory: "SEALBENCH_SWEEP_INVENTORY",
 } as const;
@@ -30,6 +32,7 @@ export interface SweepOptions {
     dryRun?: boolean;
     dockerRoot?: string;
     inventory?: string;
+    namePrefix?: string;
 }
 
 /** The script's environment. Pure. */
@@ -37,6 +40,7 @@ export function sweepEnv(o: SweepOptions): Record<string, string> {
     const env: Record<string, string> = { [SweepEnv.host]: o.host, [SweepEnv.dryRun]: o.dryRun ? "true" : "false" };
     if (o.dockerRoot) env[SweepEnv.dockerRoot] = o.dockerRoot;
     if (o.inventory) env[SweepEnv.inventory] = o.inventory;
+    if (o.namePrefix) env[SweepEnv.namePrefix] = o.namePrefix;
     return env;
 }
 

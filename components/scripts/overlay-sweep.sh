@@ -15,6 +15,8 @@
 #   SEALBENCH_HOST            stack host name, for messages
 #   SEALBENCH_SWEEP_DRY_RUN   "true": report what would be freed, delete nothing. Default "false".
 #   SEALBENCH_DOCKER_ROOT     Docker's data root. Default: `docker info -f {{.DockerRootDir}}`.
+#   SEALBENCH_SWEEP_NAME_PREFIX only containers whose name starts with it (tests share an engine).
+#                             Default: every container.
 #   SEALBENCH_SWEEP_INVENTORY a file listing the layers instead of asking Docker (the benchmark's
 #                             synthetic data root): tab-separated lines
 #                               container <name> <true|false running> <UpperDir>
@@ -32,6 +34,7 @@ host=${SEALBENCH_HOST:-this host}
 dry=${SEALBENCH_SWEEP_DRY_RUN:-false}
 case "$dry" in true | false) ;; *) die "SEALBENCH_SWEEP_DRY_RUN must be true or false (got '$dry')" ;; esac
 inventory_file=${SEALBENCH_SWEEP_INVENTORY:-}
+prefix=${SEALBENCH_SWEEP_NAME_PREFIX:-}
 
 # --- what is there (nothing changes in this part) -------------------------------------------
 if [ -n "${SEALBENCH_DOCKER_ROOT:-}" ]; then
@@ -78,6 +81,7 @@ declare -A name_of=() running_of=()
 uppers=()
 while IFS=$'\t' read -r kind name running upper; do
     [ "$kind" = container ] || continue
+    [[ "$name" == "$prefix"* ]] || continue
     if [ "$upper" = - ] || [ -z "$upper" ] || [ "$upper" = "<no value>" ]; then
         log "$name: not an overlay2 container; skipped"
         continue
