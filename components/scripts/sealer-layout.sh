@@ -74,7 +74,7 @@ fi
 
 # --- changes -------------------------------------------------------------------------------
 mkdir -p "$(dirname "$state")"
-touch "$state"
+[ -e "$state" ] || : >"$state"
 changes=0
 record() {
     printf '%s\n' "$*" >>"$state"

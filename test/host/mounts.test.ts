@@ -1,0 +1,153 @@
+// The mounts step and its boot-disk guard, for real: loop devices stand in for the big disk and
+// for "a partition of the boot disk" (addpart: this kernel reads no partition tables, but takes
+// partitions made by ioctl). Every run is inside `unshare -m`, so no mount reaches the machine.
+import * as fs from "fs";
+import * as path from "path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { out, rootDisk, runScript, sh, tempDir } from "./support";
+
+let dir: string;
+let disk: string; // a whole loop disk with a partition: the "boot disk" in the partition case
+let part: string; // its partition
+let big: string; // another loop disk: the big disk
+
+function waitFor(file: string): void {
+    for (let i = 0; i < 50 && !fs.existsSync(file); i++) sh("sleep 0.1");
+    if (!fs.existsSync(file)) throw new Error(`${file} did not appear`);
+}
+
+beforeAll(() => {
+    dir = tempDir("mounts");
+    fs.writeFileSync(path.join(dir, "disk.img"), "");
+    fs.truncateSync(path.join(dir, "disk.img"), 64 << 20);
+    fs.writeFileSync(path.join(dir, "big.img"), "");
+    fs.truncateSync(path.join(dir, "big.img"), 64 << 20);
+    disk = out("losetup", ["-f", "--show", path.join(dir, "disk.img")]);
+    out("addpart", [disk, "1", "2048", "100000"]); // start and length in 512-byte sectors
+    part = `${disk}p1`;
+    waitFor(part);
+    out("mkfs.ext4", ["-q", part]);
+    big = out("losetup", ["-f", "--show", path.join(dir, "big.img")]);
+    out("mkfs.ext4", ["-q", big]);
+});
+
+afterAll(() => {
+    if (part) sh(`delpart ${disk} 1`);
+    for (const d of [disk, big]) if (d) sh(`losetup -d ${d}`);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function env(extra: Record<string, string>): Record<string, string> {
+    return { SEALBENCH_HOST: "t", SEALBENCH_FSTAB: path.join(dir, "fstab"), ...extra };
+}
+
+describe("boot-disk guard", () => {
+    it("passes a loop-device filesystem mounted on /sealer, and says where it landed", () => {
+        const sealer = path.join(dir, "pass", "sealer");
+        const r = sh(
+            `bash "$SCRIPTS/mounts.sh" create && findmnt -no SOURCE --mountpoint "${sealer}"`,
+            env({ SEALBENCH_MOUNT_TABLE: `block|${big}|${sealer}|ext4|defaults,noatime|false`, SEALBENCH_BIG_DISK_TABLE: `sealer|${sealer}` }),
+            { namespace: true },
+        );
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`sealer ${sealer} on ${big}`);
+        expect(r.stdout.trim().split("\n").pop()).toBe(big);
+        // Nothing leaked out of the namespace.
+        expect(sh(`findmnt --mountpoint "${sealer}"`).code).not.toBe(0);
+    });
+
+    it("fails for /sealer left on the root filesystem, naming both devices", () => {
+        const sealer = path.join(dir, "onroot", "sealer");
+        const r = runScript("mounts.sh", "create", env({ SEALBENCH_BIG_DISK_TABLE: `sealer|${sealer}` }));
+        const boot = rootDisk();
+        expect(boot).toMatch(/^\/dev\//);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`the sealer folder ${sealer} is on ${boot}`);
+        expect(r.stderr).toContain(`which is the boot disk ${boot}`);
+    });
+
+    it("fails for a partition of the boot disk (parents compared, not names), before mounting anything", () => {
+        const sealer = path.join(dir, "part", "sealer");
+        fs.writeFileSync(path.join(dir, "fstab"), "UUID=abc / ext4 defaults 0 1\n");
+        const r = sh(
+            `bash "$SCRIPTS/mounts.sh" create; rc=$?; findmnt -no SOURCE --mountpoint "${sealer}" || echo not-mounted; exit $rc`,
+            env({
+                SEALBENCH_BOOT_DISK: disk,
+                SEALBENCH_MOUNT_TABLE: `block|${part}|${sealer}|ext4|defaults|false`,
+                SEALBENCH_BIG_DISK_TABLE: `sealer|${sealer}`,
+            }),
+            { namespace: true },
+        );
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`the sealer folder ${sealer} is on ${part} (disk ${disk}), which is the boot disk ${disk}`);
+        expect(r.stdout).toContain("not-mounted");
+        expect(fs.readFileSync(path.join(dir, "fstab"), "utf8")).toBe("UUID=abc / ext4 defaults 0 1\n");
+    });
+
+    it("is skipped only when the host allows the boot disk", () => {
+        const sealer = path.join(dir, "allowed", "sealer");
+        const table = { SEALBENCH_BIG_DISK_TABLE: `sealer|${sealer}` };
+        expect(runScript("mounts.sh", "create", env({ ...table, SEALBENCH_ALLOW_BOOT_DISK: "false" })).code).toBe(1);
+        const r = runScript("mounts.sh", "create", env({ ...table, SEALBENCH_ALLOW_BOOT_DISK: "true" }));
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+    });
+});
+
+describe("mounts", () => {
+    it("keeps its fstab lines marked, leaves other lines alone, re-runs without change and removes its own on delete", () => {
+        const fstab = path.join(dir, "fstab-keep");
+        const foreign = "UUID=abc / ext4 defaults 0 1\n10.0.0.9:/x /mnt/x nfs defaults 0 0 # sealbench:other:mounts\n";
+        fs.writeFileSync(fstab, foreign);
+        const sealer = path.join(dir, "keep", "sealer");
+        const e = env({
+            SEALBENCH_FSTAB: fstab,
+            SEALBENCH_MOUNT_TABLE: `block|${big}|${sealer}|ext4|defaults,noatime|false`,
+            SEALBENCH_BIG_DISK_TABLE: `sealer|${sealer}`,
+        });
+        const r = sh(
+            `set -e; bash "$SCRIPTS/mounts.sh" create; cp "${fstab}" "${fstab}.after"; bash "$SCRIPTS/mounts.sh" create; bash "$SCRIPTS/mounts.sh" delete; findmnt --mountpoint "${sealer}" || echo unmounted`,
+            e,
+            { namespace: true },
+        );
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        const uuid = out("blkid", ["-p", "-s", "UUID", "-o", "value", big]);
+        expect(fs.readFileSync(`${fstab}.after`, "utf8")).toBe(`${foreign}UUID=${uuid} ${sealer} ext4 defaults,noatime 0 2 # sealbench:t:mounts\n`);
+        expect(r.stdout).toContain("fstab " + fstab + ": unchanged");
+        expect(r.stdout).toContain(`unmounted ${sealer}`);
+        expect(r.stdout.trim().split("\n").pop()).toBe("unmounted");
+        expect(fs.readFileSync(fstab, "utf8")).toBe(foreign);
+    });
+
+    it("formats only a device without a filesystem, and only when asked", () => {
+        const blank = path.join(dir, "blank.img");
+        fs.writeFileSync(blank, "");
+        fs.truncateSync(blank, 32 << 20);
+        const dev = out("losetup", ["-f", "--show", blank]);
+        try {
+            const point = path.join(dir, "blank", "mnt");
+            const table = (format: boolean) => ({ SEALBENCH_MOUNT_TABLE: `block|${dev}|${point}|ext4|defaults|${format}` });
+            const refused = runScript("mounts.sh", "create", env({ ...table(false), SEALBENCH_FSTAB: path.join(dir, "fstab-blank") }), { namespace: true });
+            expect(refused.code).toBe(1);
+            expect(refused.stderr).toContain(`block device ${dev} for ${point} has no filesystem; set format: true`);
+            const made = runScript("mounts.sh", "create", env({ ...table(true), SEALBENCH_FSTAB: path.join(dir, "fstab-blank") }), { namespace: true });
+            expect(made.stderr).toBe("");
+            expect(made.stdout).toContain(`making ext4 on ${dev}`);
+            const uuid = out("blkid", ["-p", "-s", "UUID", "-o", "value", dev]);
+            const again = runScript("mounts.sh", "create", env({ ...table(true), SEALBENCH_FSTAB: path.join(dir, "fstab-blank") }), { namespace: true });
+            expect(again.stdout).not.toContain("making ext4");
+            expect(out("blkid", ["-p", "-s", "UUID", "-o", "value", dev])).toBe(uuid);
+        } finally {
+            sh(`losetup -d ${dev}`);
+        }
+    });
+
+    it("stops before changing anything when a declared device is missing", () => {
+        const r = runScript("mounts.sh", "create", env({ SEALBENCH_MOUNT_TABLE: `block|/dev/sealbench-missing|${dir}/m|xfs|defaults|true` }));
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("block device /dev/sealbench-missing for " + dir + "/m does not exist on host t");
+        expect(fs.existsSync(`${dir}/m`)).toBe(false);
+    });
+});
