@@ -7,8 +7,7 @@ import { StackValidationPolicy } from "@pulumi/policy";
 import { c2MemoryGb } from "../components/config";
 import { SlotEnv, SlotLabel } from "../components/policy-keys";
 import { DEFAULT_ENFORCEMENT, ruleConfig } from "./defaults";
-import { gb, memoryLimitGb, numberOf, sectorText, Slot } from "./resources";
-import { hostsOf } from "./resources";
+import { gb, hostsOf, memoryLimitGb, numberOf, sectorText, Slot } from "./resources";
 
 /** benchy's own default when BELLMAN_PROOF_THREADS is not set (the notes). */
 const BENCHY_DEFAULT_PROOF_THREADS = 10;
@@ -73,7 +72,7 @@ export const c2MemoryFits: StackValidationPolicy = {
             const largest = Math.max(...sized.map((s) => s.gb));
             const fit = Math.max(0, Math.floor((facts.memoryGb - hugeGb - reserve) / largest));
             reportViolation(
-                `On host ${host.host}, the p34 slots need ${gb(slotsGb)} (${sized.map((s) => `${s.slot.slot} ${gb(s.gb)} with ${proofThreadsOf(s.slot)} proof threads`).join(", ")}) + ${gb(hugeGb)} of hugepages + ${gb(reserve)} kept for the OS = ${gb(total)}, but the host has ${gb(facts.memoryGb)}. Their sum must fit in the host's memory: ${OOM}. Fix: run at most ${fit} such p34 slot(s) on this host, lower proofThreads (30 GB each at 32 GiB), or turn hugepages off while no p1 runs.`,
+                `On host ${host.host}, the p34 slots need ${gb(slotsGb)} (${sized.map((s) => `${s.slot.slot} ${gb(s.gb)} with ${proofThreadsOf(s.slot)} proof threads`).join(", ")}) + ${gb(hugeGb)} of hugepages + ${gb(reserve)} kept for the OS = ${gb(total)}, but the host has ${gb(facts.memoryGb)}. Their sum must fit in the host's memory: ${OOM}. Fix: ${fit > 0 ? `run at most ${fit} such p34 slot(s) on this host` : "move the p34 slots to a host with more memory"}, lower proofThreads (30 GB each at 32 GiB), or turn hugepages off while no p1 runs.`,
                 facts.urn,
             );
         }

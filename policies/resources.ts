@@ -294,7 +294,8 @@ export function mountHolding<M extends { mountPoint: string }>(mounts: readonly 
 
 /** The GB figure as people write it: whole numbers bare, others with one decimal. */
 export function gb(n: number): string {
-    return Number.isInteger(n) ? `${n} GB` : `${n.toFixed(1)} GB`;
+    // Docker counts memory in MB of 2^20 bytes, so a 195 GB limit reads back as 195.00003 GB.
+    return Math.abs(n - Math.round(n)) < 0.05 ? `${Math.round(n)} GB` : `${n.toFixed(1)} GB`;
 }
 
 /** Sector size as people say it: 34359738368 → "32 GiB". */

@@ -3,7 +3,7 @@
 // must be on a big disk; the slots' labels add their scratch folders. Disks are compared, not
 // partition names: /dev/sda4 is on /dev/sda.
 import { StackValidationPolicy } from "@pulumi/policy";
-import { BigDiskPath, StorageMountFact } from "../components/policy-keys";
+import { BigDiskPath, StorageEnv, StorageMountFact } from "../components/policy-keys";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
 import { diskOf, hostsOf, mountHolding } from "./resources";
 
@@ -15,8 +15,13 @@ const ROLE_TEXT: Record<BigDiskPath["role"], string> = {
 
 const MUST = "/sealer, slot scratch and parameter folders must be on a big disk, never on the boot disk (the notes: /sealer on sda instead of md1, P1 crawled on I/O)";
 
-function describeMount(m: StorageMountFact): string {
-    return `${m.kind} mount ${m.mountPoint}${m.source ? ` (${m.source})` : ""}`;
+/**
+ * "/sealer (the /sealer root), …": repeats and folders inside another listed folder (a slot's
+ * tmp/ inside its work folder) left out.
+ */
+function outermost(entries: readonly BigDiskPath[]): string[] {
+    const kept = entries.filter((e, i) => !entries.some((o, j) => (o.path === e.path ? j < i : e.path.startsWith(`${o.path}/`))));
+    return kept.map((p) => `${p.path} (${ROLE_TEXT[p.role]})`);
 }
 
 export const sealerNotOnBootDisk: StackValidationPolicy = {
@@ -29,7 +34,7 @@ export const sealerNotOnBootDisk: StackValidationPolicy = {
             if (!storage) {
                 if (host.slots.length > 0) {
                     reportViolation(
-                        `Host ${host.host} runs ${host.slots.length} slot(s) but the plan has no storage step for it (a command with SEALBENCH_HOST=${host.host} and SEALBENCH_MOUNTS), so nothing shows where its folders live. ${MUST}. Fix: declare the slots through SealingHost, whose storage step carries the mounts.`,
+                        `Host ${host.host} runs ${host.slots.length} slot(s) but the plan has no storage step for it (a command with ${StorageEnv.host}=${host.host} and ${StorageEnv.mounts}), so nothing shows where its folders live. ${MUST}. Fix: declare the slots through SealingHost, whose storage step carries the mounts.`,
                         host.slots[0].urn,
                     );
                 }
@@ -40,30 +45,30 @@ export const sealerNotOnBootDisk: StackValidationPolicy = {
             for (const problem of storage.problems) {
                 reportViolation(`Host ${host.host}: the storage step's ${problem}, so the boot-disk check cannot run. Fix: the storage step must carry the mounts as JSON.`, storage.urn);
             }
-            const paths: { role: BigDiskPath["role"]; path: string; urn: string }[] = storage.bigDiskPaths.map((p) => ({ ...p, urn: storage.urn }));
-            for (const slot of host.slots) {
-                if (slot.scratchDir) paths.push({ role: "slot-scratch", path: slot.scratchDir, urn: slot.urn });
-            }
+            const paths: BigDiskPath[] = [...storage.bigDiskPaths];
+            for (const slot of host.slots) if (slot.scratchDir) paths.push({ role: "slot-scratch", path: slot.scratchDir });
             const bootDisk = storage.bootDisk && diskOf(storage.bootDisk);
-            const seen = new Set<string>();
+            // One verdict per place: the root filesystem, or each declared mount on the boot disk.
+            const onRoot: BigDiskPath[] = [];
+            const onBootMount = new Map<StorageMountFact, BigDiskPath[]>();
             for (const p of paths) {
-                if (seen.has(`${p.role}:${p.path}`)) continue;
-                seen.add(`${p.role}:${p.path}`);
                 const mount = mountHolding(storage.mounts, p.path);
-                if (!mount) {
-                    reportViolation(
-                        `On host ${host.host}, ${p.path} (${ROLE_TEXT[p.role]}) is under none of the declared storage mounts (${storage.mounts.map((m) => m.mountPoint).join(", ") || "none"}), so it lives on the root filesystem, on the boot disk${storage.bootDisk ? ` ${storage.bootDisk}` : ""}. ${MUST}. Fix: declare a storage mount (nfs or block) at ${p.path} or a folder above it, or move the folder onto one.`,
-                        p.urn,
-                    );
-                    continue;
+                if (!mount) onRoot.push(p);
+                else if (mount.kind !== "nfs" && mount.source && bootDisk && diskOf(mount.source) === bootDisk) {
+                    onBootMount.set(mount, [...(onBootMount.get(mount) ?? []), p]);
                 }
-                if (mount.kind === "nfs" || !mount.source || !bootDisk) continue;
-                const disk = diskOf(mount.source);
-                if (disk !== bootDisk) continue;
+            }
+            if (onRoot.length > 0) {
+                reportViolation(
+                    `On host ${host.host}, ${outermost(onRoot).join(", ")} ${outermost(onRoot).length === 1 ? "is" : "are"} under none of the declared storage mounts (${storage.mounts.map((m) => m.mountPoint).join(", ") || "none"}), so ${outermost(onRoot).length === 1 ? "it lives" : "they live"} on the root filesystem, on the boot disk${storage.bootDisk ? ` ${storage.bootDisk}` : ""}. ${MUST}. Fix: declare a storage mount (nfs or block) at each such folder or a folder above it.`,
+                    storage.urn,
+                );
+            }
+            for (const [mount, listedPaths] of onBootMount) {
                 const how = mount.source === bootDisk ? `${mount.source}, the boot disk itself` : `${mount.source}, a partition of the boot disk ${bootDisk}`;
                 reportViolation(
-                    `On host ${host.host}, ${p.path} (${ROLE_TEXT[p.role]}) is on the ${describeMount(mount)}: ${how}. ${MUST}. Fix: mount a device of another disk (a RAID such as /dev/md1, an iSCSI volume) or an NFS share at ${mount.mountPoint}; if ${storage.bootDisk} is not the boot disk, correct facts.bootDisk.`,
-                    p.urn,
+                    `On host ${host.host}, the ${mount.kind} mount ${mount.mountPoint} is on ${how}, and it holds ${outermost(listedPaths).join(", ")}. ${MUST}. Fix: mount a device of another disk (a RAID such as /dev/md1, an iSCSI volume) or an NFS share at ${mount.mountPoint}; if ${storage.bootDisk} is not the boot disk, correct facts.bootDisk.`,
+                    storage.urn,
                 );
             }
         }

@@ -12,6 +12,11 @@ function trimSlash(p: string): string {
     return p.length > 1 ? p.replace(/\/+$/, "") : p;
 }
 
+function isUnder(path: string, folder: string): boolean {
+    const p = trimSlash(path);
+    return p === folder || p.startsWith(`${folder}/`);
+}
+
 /** The bind mount whose container path holds `path` (longest match). */
 function bindHolding(mounts: readonly SlotMount[], path: string): SlotMount | undefined {
     const target = trimSlash(path);
@@ -33,6 +38,7 @@ export const slotTmpOnHostVolume: ResourceValidationPolicy = {
         if (!slot) return;
         const fix = `Fix: bind-mount the slot's work folder tmp/ (label ${SlotLabel.scratchDir}${slot.scratchDir ? `: ${slot.scratchDir}` : ""}) at ${SLOT_TMP_PATH} and set ${SlotEnv.tmpDir}=${SLOT_TMP_PATH}.`;
         const atTmp = slot.mounts.find((m) => trimSlash(m.target) === SLOT_TMP_PATH);
+        const tmpIsHost = atTmp !== undefined && atTmp.type === "bind" && !!atTmp.source;
         if (!atTmp) {
             reportViolation(`Slot ${slot.slot} on host ${slot.host} has no mount at ${SLOT_TMP_PATH}; it must be a host folder because ${WHY}. ${fix}`);
         } else if (atTmp.type !== "bind" || !atTmp.source) {
@@ -43,7 +49,8 @@ export const slotTmpOnHostVolume: ResourceValidationPolicy = {
             reportViolation(`Slot ${slot.slot} on host ${slot.host} does not set ${SlotEnv.tmpDir}; it must point inside a host bind mount because ${WHY}. ${fix}`);
         } else if (!tmpDir.startsWith("/")) {
             reportViolation(`Slot ${slot.slot} on host ${slot.host} sets ${SlotEnv.tmpDir}=${tmpDir}, a relative path that depends on the working folder of each command; it must be an absolute path inside a host bind mount because ${WHY}. ${fix}`);
-        } else if (!bindHolding(slot.mounts, tmpDir)) {
+        } else if (!bindHolding(slot.mounts, tmpDir) && (tmpIsHost || !isUnder(tmpDir, SLOT_TMP_PATH))) {
+            // (TMPDIR under a /tmp that is not a host folder is the /tmp verdict above; one mistake, one verdict.)
             reportViolation(`Slot ${slot.slot} on host ${slot.host} sets ${SlotEnv.tmpDir}=${tmpDir}, which is inside no host bind mount of the container; it must be, because ${WHY}. ${fix}`);
         }
     },
