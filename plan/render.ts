@@ -1,4 +1,5 @@
 // The readable plan printed by `npm run plan`.
+import { SECTOR_BYTES } from "../components/config";
 import { Verdict } from "./policies";
 import { PlanView } from "./view";
 
@@ -18,6 +19,10 @@ export function formatBytes(n: number): string {
         u++;
     }
     return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
+
+function sectorName(bytes: number): string {
+    return Object.entries(SECTOR_BYTES).find(([, b]) => b === bytes)?.[0] ?? `${bytes} B`;
 }
 
 export interface RenderInput {
@@ -58,7 +63,7 @@ export function renderPlan({ stackFile, view, verdicts, policiesMissing }: Rende
         if (p.files.length === 0) out.push(`    ${p.note}`);
         else {
             const known = p.files.filter((f) => f.size !== undefined);
-            out.push(...table(["file", "sector", "size"], p.files.map((f) => [f.name, formatBytes(f.sectorBytes).replace(/\.0 /, " "), f.size !== undefined ? `${f.size} bytes (${formatBytes(f.size)}, ${f.sizeSource})` : "unknown"])));
+            out.push(...table(["file", "sector", "size"], p.files.map((f) => [f.name, sectorName(f.sectorBytes), f.size !== undefined ? `${f.size} bytes (${formatBytes(f.size)}, ${f.sizeSource})` : "unknown"])));
             const total = known.reduce((n, f) => n + f.size!, 0);
             out.push(`    ${p.files.length} file(s); ${known.length === p.files.length ? "" : `${p.manifest} has no sizes; `}known sizes add up to ${formatBytes(total)}`);
         }

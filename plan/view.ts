@@ -15,7 +15,7 @@ export interface StepView {
     type: string;
     /** Host script file it runs, when known from its hash in `triggers`. */
     script?: string;
-    /** Names of the steps (of this host) it waits for, directly or through other resources. */
+    /** Names of the nearest steps (of this host) it waits for, directly or through other resources. */
     after: string[];
 }
 
@@ -150,7 +150,10 @@ export function orderSteps(all: readonly RecordedResource[], steps: readonly Rec
         const next = ready.length ? ready : steps.filter((s) => remaining.has(s.urn)).sort(byName);
         for (const s of next) {
             remaining.delete(s.urn);
-            out.push({ step: s, after: [...(upstream.get(s.urn) ?? [])].map((u) => byUrn.get(u)!.name).sort() });
+            // Only the nearest: a step that another listed step already waits for is left out.
+            const ups = [...(upstream.get(s.urn) ?? [])].filter((u) => u !== s.urn);
+            const nearest = ups.filter((u) => !ups.some((v) => v !== u && upstream.get(v)?.has(u)));
+            out.push({ step: s, after: nearest.map((u) => byUrn.get(u)!.name).sort() });
         }
         for (const set of remaining.values()) for (const s of next) set.delete(s.urn);
     }

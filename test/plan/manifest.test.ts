@@ -19,6 +19,7 @@ function rec(name: string, inputs: Record<string, unknown>, extra: Partial<Recor
         inputs,
         plainInputs: inputs,
         secretInputs: [],
+        additionalSecretOutputs: [],
         deleteBeforeReplace: false,
         ...extra,
     };

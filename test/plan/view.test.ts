@@ -15,7 +15,7 @@ const SCRIPT = fs.readdirSync(path.resolve(__dirname, "../../components/scripts"
 
 function rec(type: string, name: string, opts: { parent?: string; dependsOn?: string[]; inputs?: Record<string, unknown>; custom?: boolean } = {}): RecordedResource {
     const inputs = opts.inputs ?? {};
-    return { urn: `${P}${type}::${name}`, type, name, custom: opts.custom ?? true, parent: opts.parent, dependsOn: opts.dependsOn ?? [], inputs, plainInputs: inputs, secretInputs: [], deleteBeforeReplace: false };
+    return { urn: `${P}${type}::${name}`, type, name, custom: opts.custom ?? true, parent: opts.parent, dependsOn: opts.dependsOn ?? [], inputs, plainInputs: inputs, secretInputs: [], additionalSecretOutputs: [], deleteBeforeReplace: false };
 }
 const urn = (type: string, name: string) => `${P}${type}::${name}`;
 const CMD = "command:remote:Command";
@@ -42,7 +42,8 @@ describe("plan view", () => {
         const order = orderSteps([host1, facts, instance, wait, mounts, layout], [layout, mounts, wait, facts]);
         expect(order.map((o) => o.step.name)).toEqual(["g1-h1-facts", "g1-h1-wait", "g1-h1-mounts", "g1-h1-layout"]);
         expect(order[2].after).toEqual(["g1-h1-wait"]);
-        expect(order[3].after).toEqual(["g1-h1-facts", "g1-h1-mounts", "g1-h1-wait"]);
+        // The nearest steps only: mounts already waits for wait.
+        expect(order[3].after).toEqual(["g1-h1-facts", "g1-h1-mounts"]);
     });
 
     it("fills the slot table from the containers, and flags a slot without one", () => {
