@@ -4,6 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, resolveStack, ResolvedHost, ResolveOptions, StackConfig } from "./components/config";
 import { NAMESPACE } from "./components/stack-file";
 import { SealingHost } from "./components/sealing-host";
+import { BenchImage } from "./components/bench-image";
+import { BenchSlots, SlotOutputs } from "./components/bench-slots";
+import { OverlaySweep } from "./components/overlay-sweep";
 
 /** Reads the `sealbench:*` config the Pulumi runtime holds, through the one schema. Throws ConfigError. */
 export function readStackConfig(options: ResolveOptions = {}): StackConfig {
@@ -37,6 +40,8 @@ export interface HostOutputs {
     address: pulumi.Output<string>;
     /** The Docker engine's data root on the host (the overlay sweep looks under it). */
     dockerDataRoot: pulumi.Output<string>;
+    /** Per bench slot: the command that runs its phase, its log, and p2/p34 cache dir and sealed file. */
+    slots: pulumi.Output<Record<string, SlotOutputs>>;
 }
 
 /** Declares every resource of the stack. */
@@ -52,7 +57,16 @@ export function defineStack(stack: StackConfig): Record<string, HostOutputs> {
 
 function defineHost(host: ResolvedHost, privateKey: pulumi.Output<string> | undefined): HostOutputs {
     const machine = new SealingHost(host.name, { host, privateKey });
-    return { target: host.target.kind, address: machine.address, dockerDataRoot: machine.dockerDataRoot };
+    // The bench runs on the host's engine, after the host steps (user, folders, mounts).
+    const onEngine = { providers: [machine.dockerProvider], dependsOn: machine.ready };
+    const image = new BenchImage(`${host.name}-bench`, { host }, onEngine);
+    const bench = new BenchSlots(`${host.name}-bench`, { host, image: image.imageId, on: machine.connection, ready: machine.ready }, onEngine);
+    new OverlaySweep(
+        `${host.name}-overlay`,
+        { host, on: machine.connection, ready: machine.ready, follows: [image.imageId, ...bench.containers.map((c) => c.id)] },
+        { dependsOn: bench.containers },
+    );
+    return { target: host.target.kind, address: machine.address, dockerDataRoot: machine.dockerDataRoot, slots: bench.slots };
 }
 
 export { ConfigError };

@@ -237,6 +237,8 @@ export interface BenchSlotsArgs {
     image: pulumi.Input<string>;
     /** Where the worker-user step runs. */
     on: HostConnection;
+    /** Host steps that must be done first (SealingHost.ready: the user and folders exist). */
+    ready?: pulumi.Input<pulumi.Resource>[];
 }
 
 export interface SlotOutputs {
@@ -273,7 +275,7 @@ export class BenchSlots extends pulumi.ComponentResource {
                       },
                       undo: false,
                   },
-                  { parent: this },
+                  { parent: this, dependsOn: args.ready ?? [] },
               );
         const user = owner ? owner.stdout.apply(parseSlotUser) : undefined;
 
@@ -284,7 +286,7 @@ export class BenchSlots extends pulumi.ComponentResource {
                 parent: this,
                 // A fixed container name cannot exist twice, so the old one goes first.
                 deleteBeforeReplace: true,
-                dependsOn: owner ? [owner] : [],
+                dependsOn: owner ? [owner] : args.ready ?? [],
             });
         });
         this.slots = pulumi.output(

@@ -67,6 +67,8 @@ export interface OverlaySweepArgs {
     dryRun?: boolean;
     /** Ids of what the sweep follows (image, slot containers): a change runs it again. */
     follows?: pulumi.Input<string>[];
+    /** Host steps that must be done first (SealingHost.ready). */
+    ready?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class OverlaySweep extends pulumi.ComponentResource {
@@ -83,7 +85,7 @@ export class OverlaySweep extends pulumi.ComponentResource {
                 env: sweepEnv({ host: args.host.name, dryRun: args.dryRun ?? false }),
                 triggers: args.follows ?? [],
             },
-            { parent: this },
+            { parent: this, dependsOn: args.ready ?? [] },
         );
         this.report = step.stdout;
         this.registerOutputs({ report: this.report });
