@@ -70,6 +70,7 @@ export function hostFactsEnv(host: ResolvedHost): Record<string, string> {
         [HostFactsEnv.bootDisk]: host.facts.bootDisk ?? "",
         [HostFactsEnv.reservedCpus]: formatCpuset(host.reservedCpus),
         [HostFactsEnv.hugepageBytes]: String(host.hugepages.totalBytes),
+        [HostFactsEnv.memoryReserveGb]: String(host.memoryReserveGb),
         [HostFactsEnv.numaNodes]: JSON.stringify(host.facts.numaNodes.map((n) => formatCpuset(n))),
     };
 }
@@ -361,7 +362,7 @@ export class SealingHost extends pulumi.ComponentResource {
         this.ready = [...gate, ...steps];
         this.dockerDataRoot = engine.stdout.apply(parseDockerRoot);
         this.dockerProvider = new docker.Provider(
-            `${name}-docker`,
+            `${name}-docker-provider`,
             { host: this.address.apply((a) => dockerHost(target, a)) },
             // No provider talks to a host before it is ready.
             { ...child, dependsOn: this.ready },
