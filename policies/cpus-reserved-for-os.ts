@@ -55,7 +55,7 @@ export const cpusReservedForOs: StackValidationPolicy = {
             const free = cpuRange(facts.cpus).filter((c) => !used.has(c));
             if (free.length >= config.minFreeCpus) continue;
             reportViolation(
-                `On host ${host.host}, only ${free.length} of its ${facts.cpus} CPUs ${free.length ? `(${formatCpuset(free)}) are` : "are"} free of slots; at least ${config.minFreeCpus} must stay free for the OS and SSH (the notes: with P2/P3 on every core, SSH became unusable). Fix: set reservedCpus to ${config.minFreeCpus} (or more) and let the slots share the rest, or shrink the slots by ${config.minFreeCpus - free.length} CPU(s).`,
+                `On host ${host.host}, only ${free.length} of its ${facts.cpus} CPUs ${free.length ? `(${formatCpuset(free)}) ` : ""}${free.length === 1 ? "is" : "are"} free of slots; at least ${config.minFreeCpus} must stay free for the OS and SSH (the notes: with P2/P3 on every core, SSH became unusable). Fix: set reservedCpus to ${config.minFreeCpus} (or more) and let the slots share the rest, or shrink the slots by ${config.minFreeCpus - free.length} CPU(s).`,
                 facts.urn,
             );
         }
