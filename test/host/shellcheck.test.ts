@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { SCRIPTS_DIR } from "../../components/host-command";
+import { SCRIPTS_DIR, scriptText } from "../../components/host-command";
 
 function scripts(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -35,5 +35,15 @@ describe("shellcheck", () => {
         expect(r.error).toBeUndefined();
         expect(r.stdout + r.stderr).toBe("");
         expect(r.status).toBe(0);
+    });
+
+    it("sends each host a self-contained script: every helper inlined, the result valid bash", () => {
+        for (const p of all.filter((f) => !f.includes(`${path.sep}lib${path.sep}`))) {
+            const text = scriptText(path.relative(SCRIPTS_DIR, p)).text;
+            expect({ p, sourced: /^\. .*\/lib\//m.test(text) }).toEqual({ p, sourced: false });
+            const r = spawnSync("bash", ["-n"], { input: text, encoding: "utf8" });
+            expect({ p, status: r.status, stderr: r.stderr }).toEqual({ p, status: 0, stderr: "" });
+        }
+        expect(scriptText("mounts.sh").text).toContain("disk_of_device() {");
     });
 });
