@@ -1,0 +1,69 @@
+// Each rule's metadata: the names the issue asks for, kebab-case, a full-sentence description,
+// an explicit enforcement level (advisory exactly where the issue says so), and config
+// thresholds that carry defaults.
+import * as fs from "fs";
+import * as path from "path";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_ENFORCEMENT } from "../../policies/defaults";
+import { rules } from "../../policies/rules";
+
+const ADVISORY_RULES = ["hugepages-match-phases", "boot-volume-size", "no-privileged-slots"];
+const ALL = [
+    "sealer-not-on-boot-disk",
+    "slot-cpusets-disjoint",
+    "slot-cpusets-within-host",
+    "cpus-reserved-for-os",
+    "c2-memory-fits",
+    "p1-scratch-fits",
+    "slot-tmp-on-host-volume",
+    "hugepages-match-phases",
+    "boot-volume-size",
+    "no-privileged-slots",
+    "host-key-pinned",
+    "ssh-key-secret",
+];
+
+describe("the pack's rules", () => {
+    it("are exactly the issue's twelve, each once", () => {
+        expect(rules.map((r) => r.name).sort()).toEqual([...ALL].sort());
+    });
+
+    it("live one per file, named after the rule", () => {
+        for (const rule of rules) {
+            const file = path.join(__dirname, "../../policies", `${rule.name}.ts`);
+            expect(fs.existsSync(file), file).toBe(true);
+            expect(fs.readFileSync(file, "utf8")).toContain(`name: "${rule.name}"`);
+        }
+    });
+
+    it("default to mandatory in one place", () => {
+        expect(DEFAULT_ENFORCEMENT).toBe("mandatory");
+    });
+});
+
+describe.each(rules.map((r) => [r.name, r] as const))("%s", (name, rule) => {
+    it("has a kebab-case name", () => {
+        expect(name).toMatch(/^[a-z0-9]+(-[a-z0-9]+)+$/);
+    });
+
+    it("has a description that is one full sentence ending with a period", () => {
+        expect(rule.description).toMatch(/^[A-Z/][^\n]{20,}\.$/);
+        expect(rule.description.slice(0, -1)).not.toMatch(/\.\s/);
+    });
+
+    it("sets its enforcement level explicitly", () => {
+        expect(rule.enforcementLevel).toBe(ADVISORY_RULES.includes(name) ? "advisory" : "mandatory");
+    });
+
+    it("gives every config threshold a default and a description", () => {
+        for (const [key, prop] of Object.entries(rule.configSchema?.properties ?? {})) {
+            expect(prop.default, `${name}.${key}`).toBeDefined();
+            expect(prop.description, `${name}.${key}`).toMatch(/Defaults to .+\.$/);
+        }
+    });
+
+    it("validates either resources or the stack", () => {
+        const r = rule as { validateResource?: unknown; validateStack?: unknown };
+        expect(typeof (r.validateResource ?? r.validateStack)).toBe("function");
+    });
+});
