@@ -79,6 +79,7 @@ done <"$work/inventory"
 
 declare -A name_of=() running_of=()
 uppers=()
+c_names=() c_running=() c_uppers=()
 while IFS=$'\t' read -r kind name running upper; do
     [ "$kind" = container ] || continue
     [[ "$name" == "$prefix"* ]] || continue
@@ -86,12 +87,21 @@ while IFS=$'\t' read -r kind name running upper; do
         log "$name: not an overlay2 container; skipped"
         continue
     fi
-    if [ -n "${image_layer[$upper]:-}" ]; then
+    [ -d "$upper" ] || { log "$name: UpperDir $upper is gone; skipped"; continue; }
+    c_names+=("$name") c_running+=("$running") c_uppers+=("$upper")
+done <"$work/inventory"
+# One realpath for all layers (a fork per container is most of the run time on a busy host).
+reals=()
+if [ "${#c_uppers[@]}" -gt 0 ]; then
+    mapfile -d '' -t reals < <(realpath -z -e -- "${c_uppers[@]}")
+    [ "${#reals[@]}" -eq "${#c_uppers[@]}" ] || die "could not resolve every UpperDir (a layer vanished while reading); run again"
+fi
+for i in "${!c_uppers[@]}"; do
+    name=${c_names[$i]} upper=${c_uppers[$i]} real=${reals[$i]}
+    if [ -n "${image_layer[$upper]:-}" ] || [ -n "${image_layer[$real]:-}" ]; then
         log "$name: its UpperDir $upper is also an image layer; skipped"
         continue
     fi
-    [ -d "$upper" ] || { log "$name: UpperDir $upper is gone; skipped"; continue; }
-    real=$(realpath -e -- "$upper")
     id=${real#"$root"/overlay2/}
     case "$real" in
         "$root"/overlay2/*/diff) ;;
@@ -99,9 +109,9 @@ while IFS=$'\t' read -r kind name running upper; do
     esac
     [ "$id" = "${id%%/*}/diff" ] || die "$name: UpperDir $upper is nested deeper than <data root>/overlay2/<id>/diff; refusing"
     name_of[$real]=$name
-    running_of[$real]=$running
+    running_of[$real]=${c_running[$i]}
     uppers+=("$real")
-done <"$work/inventory"
+done
 
 # One walk over the writable layers only, never across a mount, never into a .tmp* folder.
 : >"$work/found"
