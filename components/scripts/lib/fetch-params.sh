@@ -1,0 +1,201 @@
+# Fetching and verifying proof parameter files: the work of components/scripts/parameters.sh,
+# kept in functions because that script also writes them into a self-contained worker file that
+# runs detached from the Pulumi step (declare -f). Sealing hosts have no Node: bash, curl and
+# coreutils only. No `set` here: the including script owns its shell options.
+#
+# Globals the including script sets: params_folder, params_gateway, params_state (state folder:
+# markers, log, status), params_retries, params_retry_delay, params_progress_seconds.
+# shellcheck disable=SC2154 # those globals are the including script's
+
+# The digest parameters.json carries: the first 32 hex characters of BLAKE2b-512 of stdin.
+# b2sum is coreutils ≥ 8.26; CentOS 7 has 8.22, so python3's hashlib is the fallback there.
+params_hash() {
+    if command -v b2sum >/dev/null 2>&1; then
+        b2sum | cut -c1-32
+    else
+        python3 -c 'import hashlib, sys
+h = hashlib.blake2b()
+for chunk in iter(lambda: sys.stdin.buffer.read(1 << 20), b""):
+    h.update(chunk)
+print(h.hexdigest()[:32])'
+    fi
+}
+
+params_hasher_available() {
+    command -v b2sum >/dev/null 2>&1 || python3 -c 'import hashlib; hashlib.blake2b' >/dev/null 2>&1
+}
+
+params_say() {
+    printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"
+}
+
+# 1.5 GiB, 300.0 MiB...
+# The error that ends a file's fetch: in the log, and in the errors file the final status quotes.
+params_error() {
+    params_say "ERROR: $*"
+    printf '%s\n' "$*" >>"$params_state/errors"
+}
+
+params_human() {
+    awk -v b="$1" 'BEGIN { split("B KiB MiB GiB TiB", u, " "); i = 1; while (b >= 1024 && i < 5) { b /= 1024; i++ } printf(i == 1 ? "%d %s" : "%.1f %s", b, u[i]) }'
+}
+
+params_marker() {
+    printf '%s/verified/%s' "$params_state" "$1"
+}
+
+# params_marker_ok NAME DIGEST: the file is there, unchanged (size and mtime) since it was
+# verified against DIGEST. This is what makes a re-run take well under a second: nothing is read.
+params_marker_ok() {
+    local file="$params_folder/$1" marker size mtime digest
+    marker=$(params_marker "$1")
+    [ -f "$file" ] && [ -f "$marker" ] || return 1
+    read -r size mtime digest <"$marker" || return 1
+    [ "$digest" = "$2" ] && [ "$(stat -L -c '%s %Y' "$file")" = "$size $mtime" ]
+}
+
+params_write_marker() {
+    local marker tmp
+    marker=$(params_marker "$1")
+    mkdir -p "$params_state/verified"
+    tmp="$marker.tmp.$$"
+    printf '%s %s\n' "$(stat -L -c '%s %Y' "$params_folder/$1")" "$2" >"$tmp"
+    mv -f "$tmp" "$marker"
+}
+
+# Total size of the transfer from curl's header dump: the last response's Content-Range total
+# (206) or Content-Length (200). Empty when unknown.
+params_total_from_headers() {
+    [ -f "$1" ] || return 0
+    tr -d '\r' <"$1" | awk '
+        /^HTTP\// { range = ""; length_ = "" }
+        tolower($1) == "content-range:" { n = split($3, a, "/"); range = a[n] }
+        tolower($1) == "content-length:" { length_ = $2 }
+        END { if (range != "" && range != "*") print range; else if (length_ != "") print length_ }'
+}
+
+# The last response's HTTP status code from curl's header dump.
+params_http_status() {
+    [ -f "$1" ] || return 0
+    tr -d '\r' <"$1" | awk '/^HTTP\// { code = $2 } END { print code }'
+}
+
+# params_progress NAME PART HEADERS: a line every params_progress_seconds (bytes, rate, ETA)
+# until killed.
+params_progress() {
+    local name=$1 part=$2 headers=$3 prev now prev_t now_t total
+    prev=$(stat -c %s "$part" 2>/dev/null || echo 0)
+    prev_t=$(date +%s%N)
+    while sleep "$params_progress_seconds"; do
+        now=$(stat -c %s "$part" 2>/dev/null || echo 0)
+        now_t=$(date +%s%N)
+        total=$(params_total_from_headers "$headers")
+        awk -v name="$name" -v now="$now" -v prev="$prev" -v dt="$((now_t - prev_t))" -v total="$total" '
+            function human(b,   u, i) { split("B KiB MiB GiB TiB", u, " "); i = 1; while (b >= 1024 && i < 5) { b /= 1024; i++ } return sprintf(i == 1 ? "%d %s" : "%.1f %s", b, u[i]) }
+            function dur(s) { s = int(s); return s >= 3600 ? sprintf("%dh%02dm", s / 3600, (s % 3600) / 60) : s >= 60 ? sprintf("%dm%02ds", s / 60, s % 60) : sprintf("%ds", s) }
+            BEGIN {
+                rate = dt > 0 ? (now - prev) * 1e9 / dt : 0
+                line = name ": " human(now)
+                if (total > 0) line = line " of " human(total) sprintf(" (%d%%)", now * 100 / total)
+                line = line ", " human(rate) "/s"
+                if (total > 0 && rate > 0) line = line ", ETA " dur((total - now) / rate)
+                else if (total > 0) line = line ", ETA unknown"
+                print line
+            }' | while IFS= read -r line; do params_say "$line"; done
+        prev=$now
+        prev_t=$now_t
+    done
+}
+
+# params_fetch_one NAME CID DIGEST: leaves a verified NAME in the folder, or fails saying why.
+# The hash is computed while curl writes: `tail -f` follows the .part file as it grows (its
+# existing prefix first, when resuming), so every byte is read once, from the page cache, by the
+# hasher. Measured against `curl | tee part | b2sum` on loopback, following the file is faster:
+# one copy through a pipe instead of two. Only a file whose digest matched gets the final name.
+params_fetch_one() {
+    local name=$1 digest=$3
+    local file="$params_folder/$1" part="$params_folder/$1.part" url="$params_gateway$2"
+    local headers="$params_state/headers" curl_err="$params_state/curl.err"
+    local actual rc before after size mismatches=0 stalls=0 delay=$params_retry_delay progress_pid curl_pid
+
+    if params_marker_ok "$name" "$digest"; then
+        params_say "$name: verified (marker)"
+        return 0
+    fi
+    rm -f "$(params_marker "$name")"
+    if [ -e "$file" ]; then
+        # Moved in from the old folder, or fetched by another tool: hash it once, keep it if right.
+        params_say "$name: present without a marker, checking its digest"
+        actual=$(params_hash <"$file")
+        if [ "$actual" = "$digest" ]; then
+            params_write_marker "$name" "$digest"
+            params_say "$name: verified (hashed)"
+            return 0
+        fi
+        params_say "$name: digest $actual, expected $digest: removing it and fetching again"
+        rm -f "$file"
+    fi
+
+    while :; do
+        touch "$part"
+        before=$(stat -c %s "$part")
+        if [ "$before" -gt 0 ]; then
+            params_say "$name: resuming at $(params_human "$before") ($before bytes) from $url"
+        else
+            params_say "$name: fetching from $url"
+        fi
+        rm -f "$headers" "$curl_err"
+        params_progress "$name" "$part" "$headers" &
+        progress_pid=$!
+        # --speed-limit/--speed-time: a gateway that stalls is dropped and resumed, not waited on.
+        curl -sS -f -L --connect-timeout 30 --speed-limit 1024 --speed-time 120 \
+            -C - -D "$headers" -o "$part" "$url" 2>"$curl_err" &
+        curl_pid=$!
+        actual=$(tail -c +1 -s 0.1 --pid="$curl_pid" -f "$part" | params_hash)
+        rc=0
+        wait "$curl_pid" || rc=$?
+        kill "$progress_pid" 2>/dev/null || true
+        wait "$progress_pid" 2>/dev/null || true
+
+        if [ "$actual" = "$digest" ]; then
+            # A 416 (the .part was already whole) still ends here: the digest is what counts.
+            mv -f "$part" "$file"
+            params_write_marker "$name" "$digest"
+            size=$(stat -c %s "$file")
+            params_say "$name: verified ($(params_human "$size"), digest $digest)"
+            return 0
+        fi
+        # 416: the .part already held every byte the server has.
+        if [ "$rc" -eq 0 ] || [ "$(params_http_status "$headers")" = 416 ]; then
+            # The whole file arrived and its digest is wrong: resuming cannot fix that.
+            rm -f "$part"
+            mismatches=$((mismatches + 1))
+            if [ "$mismatches" -ge 2 ]; then
+                params_error "$name: digest mismatch: expected $digest, got $actual (fetched twice from $url; the bad file was deleted)"
+                return 1
+            fi
+            params_say "$name: digest mismatch: expected $digest, got $actual; deleted the partial file, fetching once more"
+            continue
+        fi
+        after=$(stat -c %s "$part" 2>/dev/null || echo 0)
+        if [ "$rc" -eq 33 ]; then
+            # The server ignored the Range request: the bytes we have cannot be continued.
+            params_say "$name: $url does not resume (no byte ranges); starting over"
+            rm -f "$part"
+            after=0
+        fi
+        if [ "$after" -gt "$before" ]; then
+            stalls=0
+            delay=$params_retry_delay
+        else
+            stalls=$((stalls + 1))
+        fi
+        if [ "$stalls" -gt "$params_retries" ]; then
+            params_error "$name: fetching $url failed $stalls times without progress (curl exit $rc: $(tr '\n' ' ' <"$curl_err")); the partial file $part is kept for the next run"
+            return 1
+        fi
+        params_say "$name: transfer broke at $(params_human "$after") (curl exit $rc: $(tr '\n' ' ' <"$curl_err")); resuming in ${delay}s"
+        sleep "$delay"
+        delay=$((delay * 2 > 60 ? 60 : delay * 2))
+    done
+}

@@ -1,0 +1,323 @@
+// components/scripts/parameters.sh for real: a gateway stand-in on 127.0.0.1 with HTTP Range,
+// the fetch detached with setsid, the link cases on a temp "big disk" and "/var/tmp".
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { resolveStack } from "../../components/config";
+import { parametersEnv } from "../../components/proof-parameters";
+import { cleanPlace, isWorker, makePlace, Place, runScript, startScript, waitFor } from "./harness";
+import { paramDigest, RangeServer, ServedFile, startRangeServer } from "./range-server";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+function file(size: number, extra: Partial<ServedFile> = {}): ServedFile & { data: Buffer; digest: string } {
+    const data = crypto.randomBytes(size);
+    return { data, digest: paramDigest(data), ...extra };
+}
+
+const files = {
+    small: file(300 * KiB),
+    vk: file(2 * KiB),
+    // Cut mid-file on the first request.
+    cut: file(4 * MiB, { cutFirstAfter: 1_500_000 }),
+    // Byte 1000 flipped in every response: the digest can never match.
+    bad: file(1 * MiB, { corruptAt: 1000, bytesPerSecond: 4 * MiB }),
+    // Slow enough to interrupt the step while the worker runs.
+    slow: file(3 * MiB, { bytesPerSecond: 1 * MiB }),
+};
+type Key = keyof typeof files;
+const cid = (k: Key) => `Qm${k}${"x".repeat(40)}`;
+const line = (k: Key, digest = files[k].digest) => `${k}.params ${cid(k)} ${digest}`;
+
+let server: RangeServer;
+const places: Place[] = [];
+function place(): Place {
+    const p = makePlace(server.gateway);
+    places.push(p);
+    return p;
+}
+const requestsFor = (k: Key) => server.requests.filter((r) => r.cid === cid(k));
+
+beforeAll(async () => {
+    server = await startRangeServer(Object.fromEntries(Object.entries(files).map(([k, f]) => [cid(k as Key), f])));
+});
+afterEach(async () => {
+    for (const p of places.splice(0)) await cleanPlace(p);
+});
+afterAll(async () => {
+    await server?.close();
+});
+
+describe("parameters.sh fetch", () => {
+    it("fetches, verifies and links; a re-run with everything present reads nothing and takes under a second", async () => {
+        const p = place();
+        const env = p.env(`${line("small")}\n${line("vk")}\n`);
+        const first = await runScript("create", env);
+        expect(first.stderr).toBe("");
+        expect(first.code).toBe(0);
+        expect(first.stdout).toMatch(/small\.params: verified \(300\.0 KiB, digest [0-9a-f]{32}\)/);
+        expect(fs.readFileSync(path.join(p.folder, "small.params")).equals(files.small.data)).toBe(true);
+        expect(fs.readFileSync(path.join(p.folder, "vk.params")).equals(files.vk.data)).toBe(true);
+        expect(fs.readdirSync(p.folder).filter((n) => n.endsWith(".part"))).toEqual([]);
+        expect(fs.readlinkSync(p.link)).toBe(p.folder);
+        const marker = fs.readFileSync(path.join(p.state, "verified", "small.params"), "utf8").trim().split(" ");
+        const st = fs.statSync(path.join(p.folder, "small.params"));
+        expect(marker).toEqual([String(st.size), String(Math.floor(st.mtimeMs / 1000)), files.small.digest]);
+
+        const before = server.requests.length;
+        const again = await runScript("create", env);
+        expect(again.code).toBe(0);
+        expect(server.requests.length).toBe(before);
+        expect(again.stdout).toContain("small.params: verified (marker)");
+        expect(again.stdout).toContain("vk.params: verified (marker)");
+        expect(again.ms).toBeLessThan(1000);
+    });
+
+    it("a file changed after verification is hashed again, and refetched when wrong", async () => {
+        const p = place();
+        const env = p.env(line("vk"));
+        expect((await runScript("create", env)).code).toBe(0);
+        const target = path.join(p.folder, "vk.params");
+        fs.writeFileSync(target, Buffer.from("tampered"));
+        const before = requestsFor("vk").length;
+        const r = await runScript("create", env);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`vk.params: digest ${paramDigest(Buffer.from("tampered"))}, expected ${files.vk.digest}: removing it and fetching again`);
+        expect(requestsFor("vk").length).toBe(before + 1);
+        expect(fs.readFileSync(target).equals(files.vk.data)).toBe(true);
+    });
+
+    it("resumes an interrupted transfer with a Range request: almost nothing is sent twice", async () => {
+        const p = place();
+        const r = await runScript("create", p.env(line("cut")));
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        const reqs = requestsFor("cut");
+        expect(reqs).toHaveLength(2);
+        expect(reqs[0].range).toBeUndefined();
+        const resumedAt = Number(/^bytes=(\d+)-$/.exec(reqs[1].range ?? "")?.[1]);
+        expect(resumedAt).toBeGreaterThan(1_000_000);
+        expect(r.stdout).toContain(`cut.params: resuming at`);
+        const resent = server.bytesSent.get(cid("cut"))! - files.cut.data.length;
+        expect(resent).toBeGreaterThanOrEqual(0);
+        expect(resent).toBeLessThan(64 * KiB);
+        expect(fs.readFileSync(path.join(p.folder, "cut.params")).equals(files.cut.data)).toBe(true);
+    });
+
+    it("corrupted bytes: one refetch, then an error naming the file and both digests; the bad file never gets the final name", async () => {
+        const p = place();
+        const final = path.join(p.folder, "bad.params");
+        let seenFinal = false;
+        const watch = setInterval(() => {
+            if (fs.existsSync(final)) seenFinal = true;
+        }, 5);
+        const r = await runScript("create", p.env(line("bad")));
+        clearInterval(watch);
+        expect(r.code).toBe(1);
+        const corrupted = Buffer.from(files.bad.data);
+        corrupted[1000] ^= 0xff;
+        expect(r.stderr).toContain(`bad.params: digest mismatch: expected ${files.bad.digest}, got ${paramDigest(corrupted)} (fetched twice from ${server.gateway}${cid("bad")}`);
+        expect(requestsFor("bad")).toHaveLength(2);
+        expect(seenFinal).toBe(false);
+        expect(fs.existsSync(final)).toBe(false);
+        expect(fs.existsSync(`${final}.part`)).toBe(false);
+        expect(fs.readFileSync(path.join(p.state, "status"), "utf8")).toMatch(/^failed /);
+    });
+
+    it("an unreachable gateway fails after the configured retries and keeps the partial file", async () => {
+        const p = place();
+        const r = await runScript("create", p.env(line("vk"), { SEALBENCH_PARAMS_GATEWAY: "http://127.0.0.1:9/ipfs/" }));
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`vk.params: fetching http://127.0.0.1:9/ipfs/${cid("vk")} failed 3 times without progress (curl exit 7`);
+    });
+
+    it("refuses bad inputs before changing anything", async () => {
+        const p = place();
+        const r = await runScript("create", p.env(`vk.params ${cid("vk")} NOTHEX`));
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("SEALBENCH_PARAMS_FILES: vk.params has digest 'NOTHEX'; expected 32 lowercase hex characters");
+        expect(fs.existsSync(p.folder)).toBe(false);
+        expect(fs.existsSync(p.link)).toBe(false);
+    });
+});
+
+describe("parameters.sh detached", () => {
+    it("survives the step being killed (an SSH drop) and a new run re-attaches instead of starting over", async () => {
+        const p = place();
+        const env = p.env(line("slow"));
+        const first = startScript("create", env);
+        // Progress lines: bytes, total, rate and ETA.
+        await waitFor("a progress line", () => /slow\.params: [\d.]+ (B|KiB|MiB) of 3\.0 MiB \(\d+%\), [\d.]+ (KiB|MiB)\/s, ETA \ds/.test(first.output()));
+        first.child.kill("SIGKILL");
+        await first.done;
+        const pid = Number(fs.readFileSync(path.join(p.state, "pid"), "utf8"));
+        expect(isWorker(pid, p)).toBe(true);
+
+        const second = await runScript("create", env);
+        expect(second.stderr).toBe("");
+        expect(second.code).toBe(0);
+        expect(second.stdout).toContain(`a fetch is already running (pid ${pid}`);
+        expect(second.stdout).toContain("re-attaching");
+        expect(second.stdout).toContain("slow.params: verified (3.0 MiB");
+        // One transfer, never restarted.
+        expect(requestsFor("slow")).toHaveLength(1);
+        expect(server.bytesSent.get(cid("slow"))).toBe(files.slow.data.length);
+        expect(fs.readFileSync(path.join(p.folder, "slow.params")).equals(files.slow.data)).toBe(true);
+        await waitFor("the worker to exit", () => !isWorker(pid, p));
+    });
+
+    it("delete stops a running fetch, keeps its .part, and removes only the symlink it made", async () => {
+        const p = place();
+        const env = p.env(line("slow"));
+        const first = startScript("create", env);
+        await waitFor("a progress line", () => /slow\.params: .* of 3\.0 MiB/.test(first.output()));
+        const pid = Number(fs.readFileSync(path.join(p.state, "pid"), "utf8"));
+        const del = await runScript("delete", env);
+        expect(del.code).toBe(0);
+        expect(del.stdout).toContain("stopped the running fetch");
+        expect(del.stdout).toContain(`removed the symlink ${p.link}`);
+        expect(isWorker(pid, p)).toBe(false);
+        const run = await first.done;
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain("stopped by a signal");
+        expect(fs.existsSync(p.link)).toBe(false);
+        expect(fs.statSync(path.join(p.folder, "slow.params.part")).size).toBeGreaterThan(0);
+    });
+});
+
+describe("parameters.sh link", () => {
+    it("replaces an empty folder at the link path", async () => {
+        const p = place();
+        fs.mkdirSync(p.link, { recursive: true });
+        const r = await runScript("create", p.env(""));
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`replaced the empty folder ${p.link}`);
+        expect(r.stdout).toContain("no parameter files needed on test (no p34 slot)");
+        expect(fs.lstatSync(p.link).isSymbolicLink()).toBe(true);
+        expect(fs.readlinkSync(p.link)).toBe(p.folder);
+    });
+
+    it("moves the files of a non-empty folder into the parameter folder, keeps them, and verifies them without fetching", async () => {
+        const p = place();
+        fs.mkdirSync(p.link, { recursive: true });
+        fs.mkdirSync(p.folder, { recursive: true });
+        fs.writeFileSync(path.join(p.link, "vk.params"), files.vk.data);
+        fs.writeFileSync(path.join(p.link, "other.vk"), "lotus' own file");
+        fs.writeFileSync(path.join(p.link, "same.vk"), "same");
+        fs.writeFileSync(path.join(p.folder, "same.vk"), "same");
+        const before = requestsFor("vk").length;
+        const r = await runScript("create", p.env(line("vk")));
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`vk.params: moved from ${p.link} to ${p.folder}`);
+        expect(r.stdout).toContain("vk.params: verified (hashed)");
+        expect(requestsFor("vk").length).toBe(before);
+        expect(fs.readlinkSync(p.link)).toBe(p.folder);
+        expect(fs.readFileSync(path.join(p.folder, "other.vk"), "utf8")).toBe("lotus' own file");
+        expect(fs.readFileSync(path.join(p.folder, "same.vk"), "utf8")).toBe("same");
+    });
+
+    it("stops, moving nothing, when a file in the old folder clashes with other content", async () => {
+        const p = place();
+        fs.mkdirSync(p.link, { recursive: true });
+        fs.mkdirSync(p.folder, { recursive: true });
+        fs.writeFileSync(path.join(p.link, "a.params"), "old");
+        fs.writeFileSync(path.join(p.link, "b.vk"), "keep");
+        fs.writeFileSync(path.join(p.folder, "a.params"), "new");
+        const r = await runScript("create", p.env(""));
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`${p.link} is a folder with files, and a.params also exist in ${p.folder} with other content; nothing was moved`);
+        expect(fs.lstatSync(p.link).isDirectory()).toBe(true);
+        expect(fs.readdirSync(p.link).sort()).toEqual(["a.params", "b.vk"]);
+        expect(fs.readFileSync(path.join(p.folder, "a.params"), "utf8")).toBe("new");
+    });
+
+    it("refuses a symlink that points elsewhere, and leaves a correct one (not its own) on delete", async () => {
+        const p = place();
+        const elsewhere = path.join(p.root, "elsewhere");
+        fs.mkdirSync(elsewhere);
+        fs.mkdirSync(path.dirname(p.link), { recursive: true });
+        fs.symlinkSync(elsewhere, p.link);
+        const r = await runScript("create", p.env(""));
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`${p.link} is a symlink to ${elsewhere}, not to the parameter folder ${p.folder}`);
+        expect(fs.readlinkSync(p.link)).toBe(elsewhere);
+        expect(fs.existsSync(p.folder)).toBe(false);
+
+        // Someone else's correct symlink: used as is, and not removed by delete.
+        fs.unlinkSync(p.link);
+        fs.mkdirSync(p.folder, { recursive: true });
+        fs.symlinkSync(p.folder, p.link);
+        const ok = await runScript("create", p.env(""));
+        expect(ok.code).toBe(0);
+        expect(ok.stdout).toContain(`${p.link} already links to ${p.folder}`);
+        const del = await runScript("delete", p.env(""));
+        expect(del.code).toBe(0);
+        expect(del.stdout).toContain(`left ${p.link} alone: this step did not make it`);
+        expect(fs.readlinkSync(p.link)).toBe(p.folder);
+    });
+
+    it("delete removes the symlink it made and never a parameter file", async () => {
+        const p = place();
+        const env = p.env(line("vk"));
+        expect((await runScript("create", env)).code).toBe(0);
+        const del = await runScript("delete", env);
+        expect(del.code).toBe(0);
+        expect(fs.existsSync(p.link)).toBe(false);
+        expect(fs.readFileSync(path.join(p.folder, "vk.params")).equals(files.vk.data)).toBe(true);
+        // And again: nothing left to do, nothing else touched.
+        expect((await runScript("delete", env)).code).toBe(0);
+        expect(fs.existsSync(path.join(p.folder, "vk.params"))).toBe(true);
+    });
+});
+
+describe("parameters.sh with parametersEnv", () => {
+    it("fetches only the PoRep files of the p34 slots' sector size", async () => {
+        // A manifest in the shape of parameters.json: PoRep and PoSt files for two sector sizes.
+        const sizes = { "2KiB": 2048, "8MiB": 8 * MiB } as const;
+        const manifest: Record<string, { cid: string; digest: string; sector_size: number }> = {};
+        const served: Record<string, ServedFile> = {};
+        for (const [size, bytes] of Object.entries(sizes)) {
+            for (const kind of ["stacked-proof-of-replication", "proof-of-spacetime-fallback"]) {
+                for (const ext of ["params", "vk"]) {
+                    const name = `v28-${kind}-merkletree-poseidon_hasher-8-0-0-${size}.${ext}`;
+                    const data = crypto.randomBytes(1000 + bytes % 997);
+                    const c = `Qm${crypto.createHash("sha256").update(name).digest("hex").slice(0, 40)}`;
+                    manifest[name] = { cid: c, digest: paramDigest(data), sector_size: bytes };
+                    served[c] = { data };
+                }
+            }
+        }
+        const gateway = await startRangeServer(served);
+        try {
+            const p = makePlace(gateway.gateway);
+            places.push(p);
+            const { hosts } = resolveStack({
+                hosts: [
+                    {
+                        name: "bench",
+                        target: { kind: "local" },
+                        facts: { cpus: 4, memoryGb: 64 },
+                        reservedCpus: 0,
+                        memoryReserveGb: 0,
+                        sectorSize: "8MiB",
+                        parameters: { folder: p.folder, link: p.link, gateway: gateway.gateway },
+                        bench: { workDir: path.join(p.root, "bench") },
+                        slots: [{ phase: "p2" }, { phase: "p34", sectorSize: "2KiB", proofThreads: 1 }],
+                    },
+                ],
+            });
+            const env = { ...p.env(""), ...parametersEnv(hosts[0], { manifest }) };
+            const r = await runScript("create", env);
+            expect(r.stderr).toBe("");
+            expect(r.code).toBe(0);
+            const fetched = fs.readdirSync(p.folder).filter((n) => !n.startsWith(".")).sort();
+            expect(fetched).toEqual(["v28-stacked-proof-of-replication-merkletree-poseidon_hasher-8-0-0-2KiB.params", "v28-stacked-proof-of-replication-merkletree-poseidon_hasher-8-0-0-2KiB.vk"]);
+            expect(gateway.requests.map((q) => q.cid).sort()).toEqual(fetched.map((n) => manifest[n].cid).sort());
+        } finally {
+            await gateway.close();
+        }
+    });
+});
