@@ -44,6 +44,13 @@ function stackOf(hosts: unknown[]) {
 
 type Brief = ReturnType<typeof brief>;
 
+/** A remote.Command registered without @pulumi/command's class, so nothing marks its connection secret. */
+class RawRemoteCommand extends pulumi.CustomResource {
+    constructor(name: string, props: Record<string, unknown>) {
+        super("command:remote:Command", name, props);
+    }
+}
+
 async function judge(hosts: unknown[], options: Parameters<typeof runProgram>[1] = {}, edit?: (resources: RecordedResource[]) => void): Promise<Brief[]> {
     const run = await runProgram(stackOf(hosts), options);
     edit?.(run.resources);
@@ -303,7 +310,7 @@ describe("one mistake per stack", () => {
             // A debugging step that passes the key along in plain text.
             new command.local.Command("big-debug", { create: "true", environment: { SEALBENCH_SSH_KEY: KEY } });
             // A raw registration: the key travels without the SDK's secret wrapping.
-            new pulumi.CustomResource("command:remote:Command", "big-raw", { connection: { host: "10.10.19.17", user: "root", privateKey: KEY, hostKey: HOST_KEY }, create: "true" });
+            new RawRemoteCommand("big-raw", { connection: { host: "10.10.19.17", user: "root", privateKey: KEY, hostKey: HOST_KEY }, create: "true" });
             // @pulumi/command's own class wraps connection in a secret, even from a plain string: no verdict.
             new command.remote.Command("big-sdk", { connection: { host: "10.10.19.17", user: "root", privateKey: KEY, hostKey: HOST_KEY }, create: "true" });
             return outputs;
