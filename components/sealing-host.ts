@@ -1,6 +1,6 @@
 // The machine a bench or a production group runs on, made ready by idempotent host scripts:
-// facts check → storage mounts + boot-disk guard → /sealer layout → hugepages → Docker engine
-// (→ proof parameters). Each step is a command that depends on the one before, so a host that
+// facts check → storage mounts + boot-disk guard → /sealer layout → proof parameters →
+// hugepages → Docker engine. Each step is a command that depends on the one before, so a host that
 // does not match the plan stops at the first step, before anything is changed.
 // Targets: `local` (dev: every path under the stack's root), `ssh` (an existing host) and `oci`
 // (a new instance with block volumes over iSCSI, gated on a wait step).
@@ -11,7 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { ResolvedHost } from "./config";
 import { formatCpuset } from "./cpuset";
-import { HostConnection, hostScript } from "./host-command";
+import { HostConnection, hostScript, HostScriptArgs } from "./host-command";
+import { parametersStep } from "./proof-parameters";
 import { BigDiskPath, HostFactsEnv, StorageEnv, StorageMountFact } from "./policy-keys";
 
 /**
@@ -339,8 +340,11 @@ export class SealingHost extends pulumi.ComponentResource {
 
         // --- the steps, each after the previous and after the gate --------------------------
         const steps: HostStep[] = [];
-        const step = (role: string, script: string, env: Record<string, pulumi.Input<string>>, extra: { undo?: boolean; dependsOn?: pulumi.Resource[] } = {}) => {
-            const s = hostScript(`${name}-${role}`, this.connection, { script, env, undo: extra.undo }, {
+        const step = (role: string, args: HostScriptArgs, extra: { dependsOn?: pulumi.Resource[] } = {}) => {
+            // The values are triggers too, so a changed config re-runs the step (in place:
+            // hostScript's update is the idempotent create).
+            const triggers = [pulumi.output(args.env).apply((e) => JSON.stringify(e)), ...(args.triggers ?? [])];
+            const s = hostScript(`${name}-${role}`, this.connection, { ...args, triggers }, {
                 ...child,
                 dependsOn: [...gate, ...steps.slice(-1), ...(extra.dependsOn ?? [])],
             });
@@ -348,16 +352,19 @@ export class SealingHost extends pulumi.ComponentResource {
             return s;
         };
 
-        step("facts", "host-facts.sh", hostFactsEnv(host), { undo: false });
+        step("facts", { script: "host-facts.sh", env: hostFactsEnv(host), undo: false });
         let mountsEnv: Record<string, pulumi.Input<string>> = storageEnv(host);
         if (attachments.length > 0) {
-            step("iscsi", "iscsi.sh", outputEnv(iscsiEnv(host, []), iscsiTargets.apply((t) => iscsiEnv(host, t))), { dependsOn: attachments });
+            step("iscsi", { script: "iscsi.sh", env: outputEnv(iscsiEnv(host, []), iscsiTargets.apply((t) => iscsiEnv(host, t))) }, { dependsOn: attachments });
             mountsEnv = outputEnv(storageEnv(host), iscsiTargets.apply((t) => storageEnv(host, [...declaredMounts(host), ...ociVolumeMounts(host, t)])));
         }
-        step("mounts", "mounts.sh", mountsEnv);
-        step("layout", "sealer-layout.sh", layoutEnv(host));
-        step("hugepages", "hugepages.sh", hugepagesEnv(host));
-        const engine = step("docker", "docker-engine.sh", { SEALBENCH_HOST: host.name }, { undo: false });
+        step("mounts", { script: "mounts.sh", env: mountsEnv });
+        step("layout", { script: "sealer-layout.sh", env: layoutEnv(host) });
+        // The parameter folder is on the big disk the mounts step guarded; its env comes from
+        // parametersEnv (components/proof-parameters.ts).
+        step("parameters", parametersStep(host));
+        step("hugepages", { script: "hugepages.sh", env: hugepagesEnv(host) });
+        const engine = step("docker", { script: "docker-engine.sh", env: { SEALBENCH_HOST: host.name }, undo: false });
 
         this.ready = [...gate, ...steps];
         this.dockerDataRoot = engine.stdout.apply(parseDockerRoot);

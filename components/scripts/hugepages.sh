@@ -83,6 +83,8 @@ for i in "${!targets[@]}"; do
     have=0
     [ -e "$f" ] && have=$(cat "$f")
     if [ "$have" != "$want" ] && { [ -e "$f" ] || [ "$want" -gt 0 ]; }; then
+        # Only a path under a dev stack's root can be missing; the kernel's always exist.
+        [ -e "$f" ] || mkdir -p "$(dirname "$f")"
         printf '%s\n' "$want" >"$f"
         got=$(cat "$f")
         if [ "$got" != "$want" ]; then

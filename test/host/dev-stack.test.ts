@@ -38,7 +38,7 @@ function run(r: RecordedResource, which: "create" | "delete") {
 describe("dev stack host steps, for real under a temp root", async () => {
     const { file } = loadStackFile(path.join(__dirname, "../../Pulumi.dev.yaml"));
     const program = await runProgram({ ...file, allConfig: { ...file.allConfig, "sealbench:root": root } });
-    const steps = ["dev-facts", "dev-mounts", "dev-layout", "dev-hugepages", ...(dockerAnswers() ? ["dev-docker"] : [])].map((n) => {
+    const steps = ["dev-facts", "dev-mounts", "dev-layout", "dev-parameters", "dev-hugepages", ...(dockerAnswers() ? ["dev-docker"] : [])].map((n) => {
         const r = program.resources.find((x) => x.name === n && x.type === "command:local:Command");
         if (!r) throw new Error(`no step ${n}`);
         return r;
@@ -55,6 +55,8 @@ describe("dev stack host steps, for real under a temp root", async () => {
         }
         expect(fs.existsSync(path.join(root, "var/lib/sealbench/dev-layout.state"))).toBe(true);
         expect(run(steps[2], "create").stdout).toContain("0 change(s)");
+        // The parameter folder on the (dev) big disk, the well-known path a link to it, both under the root.
+        expect(fs.readlinkSync(path.join(root, "var/tmp/filecoin-proof-parameters"))).toBe(path.join(root, "mnt/storage/filecoin-proof-parameters"));
         expect(machineState()).toBe(before);
 
         for (const s of [...steps].reverse()) {

@@ -104,4 +104,15 @@ describe("hugepages", () => {
         expect([0, 1].map((n) => fs.readFileSync(node(n), "utf8").trim())).toEqual(["0", "0"]);
         expect(fs.existsSync(e.SEALBENCH_TMPFILES_FILE)).toBe(false);
     });
+
+    it("under a dev stack's root writes the count to the root's copy, never the kernel's", () => {
+        const nr = path.join(dir, "dev-root", "proc/sys/vm/nr_hugepages");
+        const kernel = fs.readFileSync(NR, "utf8");
+        const r = runScript("hugepages.sh", "create", env({ SEALBENCH_HUGEPAGE_COUNT: "2", SEALBENCH_NR_HUGEPAGES: nr }), { namespace: true });
+        expect(r.stderr).toBe("");
+        expect(fs.readFileSync(nr, "utf8")).toBe("2\n");
+        expect(fs.readFileSync(NR, "utf8")).toBe(kernel);
+        expect(runScript("hugepages.sh", "delete", env({ SEALBENCH_NR_HUGEPAGES: nr }), { namespace: true }).code).toBe(0);
+        expect(fs.readFileSync(nr, "utf8")).toBe("0\n");
+    });
 });
