@@ -202,12 +202,12 @@ export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
         run.sealedFile = `${slot.workDir}/${slot.name}.sealed`;
         after = `; ${linkP2Outputs(log, slot.name)}`;
     } else if (slot.phase === "p34") {
-        const p2 = continuedP2(host, slot);
-        if (p2) {
-            run.cacheDir = `${p2.workDir}/${p2.name}.cache`;
-            run.sealedFile = `${p2.workDir}/${p2.name}.sealed`;
-            phaseArgs = ` --cache-dir ${run.cacheDir}/ --sealed-file ${run.sealedFile}`;
-        }
+        // With no p2 slot of the same index on this host, the p2 results are expected in the
+        // slot's own folder under the same names (copied or linked there by hand).
+        const from = continuedP2(host, slot) ?? { workDir: slot.workDir, name: "p2" };
+        run.cacheDir = `${from.workDir}/${from.name}.cache`;
+        run.sealedFile = `${from.workDir}/${from.name}.sealed`;
+        phaseArgs = ` --cache-dir ${run.cacheDir}/ --sealed-file ${run.sealedFile}`;
     } else {
         phaseArgs = " --cache-dir cache";
     }

@@ -146,6 +146,11 @@ describe("run commands", () => {
             "docker exec -d p34-1 sh -c 'cd /mnt/storage/bench/p34-1 && mkdir -p logs && FIL_PROOFS_USE_FULL_GROTH_PARAMS=true BELLMAN_PROOF_THREADS=4 TMPDIR=/tmp RUST_BACKTRACE=1 RUST_LOG=info /root/worker/benchy force --size=32GiB --p34 --cache-dir /mnt/storage/bench/p2-1/p2-1.cache/ --sealed-file /mnt/storage/bench/p2-1/p2-1.sealed > logs/benchy-p34-46cpu-1.log 2>&1'",
         );
         expect(run.cacheDir).toBe("/mnt/storage/bench/p2-1/p2-1.cache");
+        // Without a p2 slot of its index, it reads the p2 results from its own folder.
+        const alone = host({ slots: [{ phase: "p34", count: 1 }] });
+        const own = slotRun(alone, alone.slots[0]);
+        expect(own.command).toContain(" --p34 --cache-dir /mnt/storage/bench/p34-1/p2.cache/ --sealed-file /mnt/storage/bench/p34-1/p2.sealed > logs/");
+        expect(own.sealedFile).toBe("/mnt/storage/bench/p34-1/p2.sealed");
     });
 
     it("the p2 hand-over links what benchy's own log line names, mapping /tmp to the slot's tmp/", () => {
