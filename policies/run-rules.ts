@@ -96,21 +96,22 @@ export function evaluatePolicies(resources: readonly RecordedResource[], config:
     };
     const stackTags = new Map<string, string>();
 
+    // What resource and stack rules both see of a resource.
+    const viewOf = (r: RecordedResource) => ({
+        type: r.type,
+        props: r.plainInputs,
+        urn: r.urn,
+        name: r.name,
+        opts: optionsOf(r),
+        provider: providerOf(r, byUrn),
+        isType: (cls: ResourceClass) => isTypeOf(r.type, cls),
+        asType: (cls: ResourceClass) => (isTypeOf(r.type, cls) ? r.plainInputs : undefined),
+    });
+
     // One PolicyResource per recorded resource, then parents and dependencies linked.
     const policyResources = new Map<string, PolicyResource>();
     for (const r of resources) {
-        policyResources.set(r.urn, {
-            type: r.type,
-            props: r.plainInputs,
-            urn: r.urn,
-            name: r.name,
-            opts: optionsOf(r),
-            provider: providerOf(r, byUrn),
-            dependencies: [],
-            propertyDependencies: {},
-            isType: (cls: ResourceClass) => isTypeOf(r.type, cls),
-            asType: (cls: ResourceClass) => (isTypeOf(r.type, cls) ? r.plainInputs : undefined),
-        } as PolicyResource);
+        policyResources.set(r.urn, { ...viewOf(r), dependencies: [], propertyDependencies: {} } as PolicyResource);
     }
     for (const r of resources) {
         const pr = policyResources.get(r.urn)!;
@@ -138,19 +139,7 @@ export function evaluatePolicies(resources: readonly RecordedResource[], config:
         }
         const validations = [(rule as ResourceValidationPolicy).validateResource ?? []].flat();
         for (const r of resources) {
-            const args = {
-                type: r.type,
-                props: r.plainInputs,
-                urn: r.urn,
-                name: r.name,
-                opts: optionsOf(r),
-                provider: providerOf(r, byUrn),
-                stackTags,
-                isType: (cls: ResourceClass) => isTypeOf(r.type, cls),
-                asType: (cls: ResourceClass) => (isTypeOf(r.type, cls) ? r.plainInputs : undefined),
-                getConfig,
-                notApplicable,
-            } as ResourceValidationArgs;
+            const args = { ...viewOf(r), stackTags, getConfig, notApplicable } as ResourceValidationArgs;
             for (const validate of validations) {
                 try {
                     settle(validate(args, (message) => verdicts.push({ policy: rule.name, enforcementLevel, resource: r.urn, name: r.name, message })), rule);

@@ -74,6 +74,19 @@ function engineOptions(r: RecordedResource) {
     return o;
 }
 
+/** Fills what AnalyzeRequest and AnalyzerResource share. */
+function describeTo<M extends { setType(t: string): void; setProperties(p: unknown): void; setUrn(u: string): void; setName(n: string): void; setOptions(o: unknown): void }>(
+    msg: M,
+    r: RecordedResource,
+): M {
+    msg.setType(r.type);
+    msg.setProperties(engineProperties(r));
+    msg.setUrn(r.urn);
+    msg.setName(r.name);
+    msg.setOptions(engineOptions(r));
+    return msg;
+}
+
 interface Seen {
     policy: string;
     level: string;
@@ -89,24 +102,11 @@ async function analyze(plan: RecordedResource[]): Promise<Seen[]> {
             seen.push({ policy: d.getPolicyname(), level: LEVELS[d.getEnforcementlevel()], urn: d.getUrn() || about, message: d.getMessage() });
         }
     };
-    for (const r of plan) {
-        const req = new analyzerPb.AnalyzeRequest();
-        req.setType(r.type);
-        req.setProperties(engineProperties(r));
-        req.setUrn(r.urn);
-        req.setName(r.name);
-        req.setOptions(engineOptions(r));
-        collect(await call("analyze", req), r.urn);
-    }
+    for (const r of plan) collect(await call("analyze", describeTo(new analyzerPb.AnalyzeRequest(), r)), r.urn);
     const stack = new analyzerPb.AnalyzeStackRequest();
     stack.setResourcesList(
         plan.map((r) => {
-            const a = new analyzerPb.AnalyzerResource();
-            a.setType(r.type);
-            a.setProperties(engineProperties(r));
-            a.setUrn(r.urn);
-            a.setName(r.name);
-            a.setOptions(engineOptions(r));
+            const a = describeTo(new analyzerPb.AnalyzerResource(), r);
             if (r.parent) a.setParent(r.parent);
             a.setDependenciesList(r.dependsOn);
             return a;
