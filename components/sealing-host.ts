@@ -113,14 +113,18 @@ export interface IscsiTarget {
     port: number;
 }
 
-/** OCI block volumes as block mounts: a fresh volume has no filesystem, so it is formatted once. */
-export function ociVolumeMounts(host: ResolvedHost, targets: IscsiTarget[]): MountSpec[] {
+/**
+ * OCI block volumes as block mounts: a fresh volume has no filesystem, so it is formatted once.
+ * Without targets (at plan time, before attachment) the device is left empty: what policies read
+ * must be known in a preview, and only the script needs the device.
+ */
+export function ociVolumeMounts(host: ResolvedHost, targets?: IscsiTarget[]): MountSpec[] {
     if (host.target.kind !== "oci") return [];
     const volumes = host.target.blockVolumes;
-    if (targets.length !== volumes.length) throw new Error(`${volumes.length} block volumes but ${targets.length} iSCSI targets`);
+    if (targets && targets.length !== volumes.length) throw new Error(`${volumes.length} block volumes but ${targets.length} iSCSI targets`);
     return volumes.map((v, i) => ({
         kind: "block",
-        source: iscsiDevicePath(targets[i]),
+        source: targets ? iscsiDevicePath(targets[i]) : "",
         mountPoint: onHost(host, v.mountPoint),
         fsType: v.fsType,
         // _netdev: wait for the network (iSCSI) at boot; nofail: a missing volume must not stop the boot.
@@ -145,6 +149,11 @@ function tableField(value: string, what: string): string {
     return value;
 }
 
+/** The mounts script's table: one "kind|source|mountPoint|fsType|options|format" line per mount. */
+export function mountTable(mounts: MountSpec[]): string {
+    return mounts.map((m) => [m.kind, m.source, m.mountPoint, m.fsType, m.options, String(m.format)].map((f) => tableField(f, "mount field")).join("|")).join("\n");
+}
+
 /** Environment of the mounts step: StorageEnv (read by policies) and the script's own tables. */
 export function storageEnv(host: ResolvedHost, mounts: MountSpec[] = declaredMounts(host)): Record<string, string> {
     const facts = mounts.map((m): StorageMountFact => ({
@@ -161,9 +170,7 @@ export function storageEnv(host: ResolvedHost, mounts: MountSpec[] = declaredMou
         [StorageEnv.bigDiskPaths]: JSON.stringify(big),
         [StorageEnv.allowBootDisk]: String(host.allowBootDisk),
         [ScriptEnv.fstab]: hostPaths(host).fstab,
-        [ScriptEnv.mountTable]: mounts
-            .map((m) => [m.kind, m.source, m.mountPoint, m.fsType, m.options, String(m.format)].map((f) => tableField(f, "mount field")).join("|"))
-            .join("\n"),
+        [ScriptEnv.mountTable]: mountTable(mounts),
         [ScriptEnv.bigDiskTable]: big.map((b) => `${b.role}|${tableField(b.path, "folder")}`).join("\n"),
     };
 }
@@ -356,7 +363,11 @@ export class SealingHost extends pulumi.ComponentResource {
         let mountsEnv: Record<string, pulumi.Input<string>> = storageEnv(host);
         if (attachments.length > 0) {
             step("iscsi", { script: "iscsi.sh", env: outputEnv(iscsiEnv(host, []), iscsiTargets.apply((t) => iscsiEnv(host, t))) }, { dependsOn: attachments });
-            mountsEnv = outputEnv(storageEnv(host), iscsiTargets.apply((t) => storageEnv(host, [...declaredMounts(host), ...ociVolumeMounts(host, t)])));
+            // What policies read is known now; only the table the script reads waits for the devices.
+            mountsEnv = {
+                ...storageEnv(host, [...declaredMounts(host), ...ociVolumeMounts(host)]),
+                [ScriptEnv.mountTable]: iscsiTargets.apply((t) => mountTable([...declaredMounts(host), ...ociVolumeMounts(host, t)])),
+            };
         }
         step("mounts", { script: "mounts.sh", env: mountsEnv });
         step("layout", { script: "sealer-layout.sh", env: layoutEnv(host) });

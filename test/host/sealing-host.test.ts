@@ -52,8 +52,7 @@ const ociHost = {
         blockVolumes: [{ name: "data", sizeGb: 1000, vpusPerGb: 20, mountPoint: "/mnt/data" }],
     },
     facts: { cpus: 128, memoryGb: 2048 },
-    parameters: { folder: "/mnt/data/filecoin-proof-parameters" },
-    bench: { workDir: "/mnt/data/bench" },
+    sealer: { root: "/mnt/data/sealer" },
     slots: [{ phase: "p2", count: 2 }],
 };
 
@@ -200,6 +199,15 @@ describe("SealingHost, oci target", async () => {
         expect(iscsi.dependsOn).toEqual(expect.arrayContaining([ready.urn, attach.urn, byName(rs, "o1-facts").urn]));
         expect(env(iscsi).SEALBENCH_ISCSI_TARGETS).toBe("iqn.2015-12.com.oracleiaas:o1-attach-data|169.254.2.2|3260");
         const mounts = env(byName(rs, "o1-mounts"));
+        // What policies read does not wait for the attachment: the volume is there, its device is not.
+        expect(JSON.parse(mounts[StorageEnv.mounts])).toEqual([{ kind: "block", mountPoint: "/mnt/data", sizeGb: 1000 }]);
+        // The folders default onto the block volume, never onto the boot volume.
+        expect(JSON.parse(mounts[StorageEnv.bigDiskPaths])).toEqual([
+            { role: "sealer", path: "/mnt/data/sealer" },
+            { role: "slot-scratch", path: "/mnt/data/bench/p2-1" },
+            { role: "slot-scratch", path: "/mnt/data/bench/p2-2" },
+            { role: "parameters", path: "/mnt/data/filecoin-proof-parameters" },
+        ]);
         expect(mounts.SEALBENCH_MOUNT_TABLE).toBe(
             "block|/dev/disk/by-path/ip-169.254.2.2:3260-iscsi-iqn.2015-12.com.oracleiaas:o1-attach-data-lun-1|/mnt/data|xfs|defaults,noatime,_netdev,nofail|true",
         );
