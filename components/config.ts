@@ -373,8 +373,10 @@ function resolveHost(
         if (beyond.length) problem([...at, "reservedCpus"], `CPUs ${formatCpuset(beyond)} are beyond the host's ${cpuCount} CPUs (0-${cpuCount - 1})`, h.reservedCpus);
     }
 
-    // Folders default to the first storage mount: the root disk is the small one.
-    const bigDisk = h.storage.find((m) => m.mountPoint !== h.sealer.root)?.mountPoint ?? h.storage[0]?.mountPoint;
+    // Folders default to the first storage mount (an OCI host's block volumes count as mounts):
+    // the root disk is the small one.
+    const mountPoints = [...h.storage.map((m) => m.mountPoint), ...(h.target.kind === "oci" ? h.target.blockVolumes.map((v) => v.mountPoint) : [])];
+    const bigDisk = mountPoints.find((m) => m !== h.sealer.root) ?? mountPoints[0];
     const needsBigDisk = (key: string) =>
         problem([...at, key, "folder"], `has no default: the host declares no storage mount. Declare storage, or set ${key} explicitly`);
     const paramFolder = h.parameters.folder ?? (bigDisk ? `${bigDisk}/filecoin-proof-parameters` : undefined);
