@@ -150,4 +150,17 @@ describe("mounts", () => {
         expect(r.stderr).toContain("block device /dev/sealbench-missing for " + dir + "/m does not exist on host t");
         expect(fs.existsSync(`${dir}/m`)).toBe(false);
     });
+
+    it("says which NFS share failed to mount, and writes no fstab line for it", () => {
+        const fstab = path.join(dir, "fstab-nfs");
+        const r = runScript(
+            "mounts.sh",
+            "create",
+            env({ SEALBENCH_FSTAB: fstab, SEALBENCH_MOUNT_TABLE: `nfs|127.0.0.1:/sealbench-none|${dir}/nfs|nfs|ro,soft,timeo=1,retrans=0,nfsvers=4.1|false` }),
+            { namespace: true },
+        );
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(`mounting 127.0.0.1:/sealbench-none on ${dir}/nfs (nfs, ro,soft,timeo=1,retrans=0,nfsvers=4.1) failed on host t`);
+        expect(fs.existsSync(fstab)).toBe(false);
+    });
 });

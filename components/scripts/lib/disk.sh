@@ -1,25 +1,26 @@
 # Which disk holds a folder. The boot-disk guard compares whole disks, never partition names:
 # /dev/sda4 is on sda, an LVM volume is on the disk under it, an md RAID is a disk of its own.
 # Reads /sys (what lsblk's PKNAME is made from), so it works on any Linux without lsblk options.
+# SEALBENCH_SYS points it at another sysfs tree (tests: RAID and LVM layouts this machine lacks).
 
 # disk_of_device DEV: the whole disk under a block device, e.g. /dev/sda4 → /dev/sda,
 # /dev/loop3p1 → /dev/loop3, /dev/mapper/vg-root → the disk under its partition, /dev/md1 → /dev/md1.
 disk_of_device() {
-    local dev name slaves hops=0
+    local dev name slaves hops=0 sys=${SEALBENCH_SYS:-/sys}
     dev=$(readlink -f -- "$1")
     name=$(basename -- "$dev")
     while [ "$hops" -lt 8 ]; do
         hops=$((hops + 1))
         # Not a block device this kernel knows (yet): the name is the best answer there is.
-        [ -e "/sys/class/block/$name" ] || break
+        [ -e "$sys/class/block/$name" ] || break
         # A RAID is its own disk: its members are what makes it big, not the boot disk.
         case "$name" in md*) break ;; esac
-        if [ -f "/sys/class/block/$name/partition" ]; then
-            name=$(basename -- "$(dirname -- "$(readlink -f -- "/sys/class/block/$name")")")
+        if [ -f "$sys/class/block/$name/partition" ]; then
+            name=$(basename -- "$(dirname -- "$(readlink -f -- "$sys/class/block/$name")")")
             continue
         fi
         # device-mapper (LVM, dm-crypt): follow the first device underneath.
-        slaves=("/sys/class/block/$name/slaves/"*)
+        slaves=("$sys/class/block/$name/slaves/"*)
         if [ -e "${slaves[0]}" ]; then
             name=$(basename -- "${slaves[0]}")
             continue
