@@ -5,6 +5,7 @@
 // Only named fields are read: under `pulumi preview` the policy SDK throws on any access to an
 // unknown value (e.g. a container's image id before the image is built), so spreading or walking
 // a whole props object would abort a rule over a field it does not care about.
+import { UnknownValueError } from "@pulumi/policy";
 import { parseCpuset } from "../components/cpuset";
 import { BigDiskPath, HostFactsEnv, SlotLabel, StorageEnv, StorageMountFact } from "../components/policy-keys";
 
@@ -145,12 +146,32 @@ function isCommand(r: SeenResource): boolean {
     return r.type === ResourceType.localCommand || r.type === ResourceType.remoteCommand;
 }
 
-/** A command's `environment` as a map of strings. */
-export function environmentOf(r: SeenResource): Map<string, string> {
-    const out = new Map<string, string>();
-    const env = r.props.environment;
-    if (env && typeof env === "object") for (const k of Object.keys(env)) out.set(k, String(env[k]));
-    return out;
+/** Reads a value the SDK may not know yet (`pulumi preview`): undefined then, instead of the SDK's UnknownValueError. */
+export function ifKnown<T>(read: () => T): { known: true; value: T } | { known: false } {
+    try {
+        return { known: true, value: read() };
+    } catch (e) {
+        if (e instanceof UnknownValueError) return { known: false };
+        throw e;
+    }
+}
+
+/**
+ * A command's `environment` as strings, and the keys whose values are not known yet: during
+ * preview an OCI host's storage step carries iSCSI device paths the attachment has not
+ * reported, and one unknown key must not stop every stack rule.
+ */
+export function environmentOf(r: SeenResource): { values: Map<string, string>; pending: Set<string> } {
+    const values = new Map<string, string>();
+    const pending = new Set<string>();
+    const env = ifKnown(() => r.props.environment);
+    if (!env.known || !env.value || typeof env.value !== "object") return { values, pending };
+    for (const k of Object.keys(env.value)) {
+        const v = ifKnown(() => env.value[k]);
+        if (v.known) values.set(k, String(v.value));
+        else pending.add(k);
+    }
+    return { values, pending };
 }
 
 export interface HostFacts {
@@ -164,13 +185,15 @@ export interface HostFacts {
     bootDisk?: string;
     reservedCpus: number[];
     hugepageBytes: number;
+    /** Keys not known yet (preview): rules that need them judge at `up`. */
+    pending: string[];
 }
 
 /** The host-facts step: a command whose environment declares the host's CPUs. */
 export function readHostFacts(r: SeenResource): HostFacts | undefined {
     if (!isCommand(r)) return undefined;
-    const env = environmentOf(r);
-    if (!env.has(HostFactsEnv.cpus) || !env.has(HostFactsEnv.host)) return undefined;
+    const { values: env, pending } = environmentOf(r);
+    if (!env.has(HostFactsEnv.host) || !(env.has(HostFactsEnv.cpus) || pending.has(HostFactsEnv.cpus))) return undefined;
     let reservedCpus: number[] = [];
     const reservedText = env.get(HostFactsEnv.reservedCpus) ?? "";
     try {
@@ -188,6 +211,7 @@ export function readHostFacts(r: SeenResource): HostFacts | undefined {
         bootDisk: env.get(HostFactsEnv.bootDisk) || undefined,
         reservedCpus,
         hugepageBytes: numberOf(env.get(HostFactsEnv.hugepageBytes)) ?? 0,
+        pending: [...pending].sort(),
     };
 }
 
@@ -200,13 +224,15 @@ export interface StorageFacts {
     allowBootDisk: boolean;
     /** Environment values that could not be read (bad JSON); a rule that needs them reports these. */
     problems: string[];
+    /** Keys the rules need that are not known yet (preview): judged at `up`. */
+    pending: string[];
 }
 
 /** The storage-mounts step: a command whose environment lists the host's mounts. */
 export function readStorage(r: SeenResource): StorageFacts | undefined {
     if (!isCommand(r)) return undefined;
-    const env = environmentOf(r);
-    if (!env.has(StorageEnv.mounts) || !env.has(StorageEnv.host)) return undefined;
+    const { values: env, pending } = environmentOf(r);
+    if (!env.has(StorageEnv.host) || !(env.has(StorageEnv.mounts) || pending.has(StorageEnv.mounts))) return undefined;
     const problems: string[] = [];
     const json = <T>(key: string): T[] => {
         const text = env.get(key);
@@ -228,6 +254,7 @@ export function readStorage(r: SeenResource): StorageFacts | undefined {
         bigDiskPaths: json<BigDiskPath>(StorageEnv.bigDiskPaths).filter((p) => p && typeof p.path === "string"),
         allowBootDisk: env.get(StorageEnv.allowBootDisk) === "true",
         problems,
+        pending: [StorageEnv.mounts, StorageEnv.bigDiskPaths, StorageEnv.bootDisk, StorageEnv.allowBootDisk].filter((k) => pending.has(k)),
     };
 }
 

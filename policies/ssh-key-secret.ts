@@ -10,9 +10,9 @@
 //      `connection` among its additionalSecretOutputs. @pulumi/command's remote.Command wraps
 //      `connection` in a secret and lists it there; a resource without it (an older SDK, a raw
 //      registration) would keep the key in plain text.
-import { ResourceValidationPolicy, UnknownValueError } from "@pulumi/policy";
+import { ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { ResourceType } from "./resources";
+import { ifKnown, ResourceType } from "./resources";
 
 const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
 const SCANNED: readonly string[] = [ResourceType.localCommand, ResourceType.remoteCommand, ResourceType.container, ResourceType.ociInstance];
@@ -25,14 +25,8 @@ function keyTextPaths(value: unknown, at: string, out: string[]): void {
     }
     if (value === null || typeof value !== "object") return;
     for (const key of Object.keys(value)) {
-        let child: unknown;
-        try {
-            child = (value as Record<string, unknown>)[key];
-        } catch (e) {
-            if (e instanceof UnknownValueError) continue;
-            throw e;
-        }
-        keyTextPaths(child, Array.isArray(value) ? `${at}[${key}]` : at ? `${at}.${key}` : key, out);
+        const child = ifKnown(() => (value as Record<string, unknown>)[key]);
+        if (child.known) keyTextPaths(child.value, Array.isArray(value) ? `${at}[${key}]` : `${at}.${key}`, out);
     }
 }
 
@@ -45,14 +39,8 @@ export const sshKeySecret: ResourceValidationPolicy = {
         const found: string[] = [];
         for (const field of Object.keys(args.props)) {
             if (args.type === ResourceType.remoteCommand && field === "connection") continue;
-            let value: unknown;
-            try {
-                value = args.props[field];
-            } catch (e) {
-                if (e instanceof UnknownValueError) continue;
-                throw e;
-            }
-            keyTextPaths(value, field, found);
+            const value = ifKnown(() => args.props[field]);
+            if (value.known) keyTextPaths(value.value, field, found);
         }
         for (const path of found) {
             reportViolation(
@@ -60,7 +48,9 @@ export const sshKeySecret: ResourceValidationPolicy = {
             );
         }
         if (args.type !== ResourceType.remoteCommand) return;
-        const connection = args.props.connection;
+        // During preview an OCI host's connection waits for the instance's address: judged at `up`.
+        const read = ifKnown(() => args.props.connection);
+        const connection = read.known ? read.value : undefined;
         if (!connection || typeof connection !== "object") return;
         const secretFields = ["privateKey", "password"].filter((k) => typeof connection[k] === "string" && connection[k] !== "");
         if (secretFields.length === 0 || args.opts.additionalSecretOutputs.includes("connection")) return;

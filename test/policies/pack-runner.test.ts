@@ -7,11 +7,11 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HostFactsEnv } from "../../components/policy-keys";
+import { HostFactsEnv, StorageEnv } from "../../components/policy-keys";
 import { RecordedResource } from "../../plan/run-program";
 import { evaluatePolicies } from "../../policies/run-rules";
 import { rules } from "../../policies/rules";
-import { change, compliantPlan, setEnvironment } from "./fixture";
+import { change, compliantPlan, setEnvironment, urnOf } from "./fixture";
 
 const ROOT = path.join(__dirname, "../..");
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -23,6 +23,8 @@ const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
 const { Struct } = fromSdk("google-protobuf/google/protobuf/struct_pb.js");
 const { Empty } = fromSdk("google-protobuf/google/protobuf/empty_pb.js");
 const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string };
+/** What the engine sends for a string it does not know yet. */
+const { unknownStringValue } = require("@pulumi/policy/proxy") as { unknownStringValue: string };
 
 const LEVELS = ["advisory", "mandatory", "disabled", "remediate"];
 
@@ -151,5 +153,23 @@ describe("the pack under Pulumi's policy-pack runner", () => {
         const expected = evaluatePolicies(plan).map((v) => ({ policy: v.policy, level: v.enforcementLevel, urn: v.resource, message: `${description.get(v.policy)}\n${v.message}` }));
         expect(expected.map((v) => v.policy).sort()).toEqual(["boot-volume-size", "c2-memory-fits", "slot-cpusets-disjoint", "slot-tmp-on-host-volume", "ssh-key-secret"]);
         expect(sorted(await analyze(plan))).toEqual(sorted(expected));
+    });
+
+    it("still judges a preview whose storage mounts and SSH connection are not known yet", async () => {
+        // As an OCI host's preview: the mounts step carries iSCSI device paths the attachment has
+        // not reported, and the connection waits for the instance's address.
+        const UNKNOWN = unknownStringValue;
+        let plan = compliantPlan();
+        plan = setEnvironment(plan, "bench-mounts", StorageEnv.mounts, UNKNOWN);
+        plan = change(plan, "bench-facts", (i) => (i.connection = UNKNOWN));
+        plan = change(plan, "bench-slots-p2-2", (i) => (i.cpuSet = "40-70"));
+        const seen = await analyze(plan);
+        // The overlap is still found and the boot-disk and scratch rules wait for `up` instead
+        // of judging unknown mounts. Only host-key-pinned cannot look, and the SDK says so.
+        expect(seen.map((v) => [v.policy, v.level, v.urn])).toEqual([
+            ["host-key-pinned", "advisory", urnOf("command:remote:Command", "bench-facts")],
+            ["slot-cpusets-disjoint", "mandatory", urnOf("docker:index/container:Container", "bench-slots-p2-2")],
+        ]);
+        expect(seen[0].message).toMatch(/can't run policy 'host-key-pinned' from policy pack 'sealbench@v0\.1\.0' during preview: .*connection/);
     });
 });
