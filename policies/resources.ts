@@ -17,6 +17,7 @@ export const ResourceType = {
     localCommand: "command:local:Command",
     remoteCommand: "command:remote:Command",
     ociInstance: "oci:Core/instance:Instance",
+    dockerProvider: "pulumi:providers:docker",
 } as const;
 
 /** The part of a resource every rule needs: what validateResource's args and validateStack's resources share. */

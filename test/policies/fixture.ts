@@ -91,6 +91,7 @@ export const HUGEPAGE_BYTES = 30000 * 2 * 2 ** 20; // 30000 pages of 2 MiB ≈ 6
 export function compliantPlan(): RecordedResource[] {
     const host = "bench";
     return [
+        recorded("pulumi:providers:docker", `${host}-docker-provider`, { host: "ssh://opc@203.0.113.10:22", sshOpts: ["-o", "ConnectTimeout=30"] }),
         recorded("oci:Core/instance:Instance", `${host}-instance`, {
             shape: "BM.Standard.E4.128",
             sourceDetails: { sourceType: "image", sourceId: "ocid1.image.oc1..example", bootVolumeSizeInGbs: "200" },

@@ -394,6 +394,23 @@ describe("host-key-pinned", () => {
     });
 });
 
+describe("host-key-pinned: the Docker provider over SSH", () => {
+    it("refuses ssh options that turn host-key checking off", () => {
+        const loose = change(plan, "bench-docker-provider", (i) => i.sshOpts.push("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"));
+        expect(verdictsOf(loose)).toEqual([
+            {
+                policy: "host-key-pinned",
+                level: "mandatory",
+                on: "bench-docker-provider",
+                message:
+                    'Docker provider bench-docker-provider reaches ssh://opc@203.0.113.10:22 with sshOpts "StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null", which turn off host-key checking, so it would drive the Docker engine of any machine answering at that address. Every SSH connection must check the host\'s key. Fix: drop those options and put the host\'s key in known_hosts (ssh-keyscan, checked out of band), or pass -o StrictHostKeyChecking=yes with a UserKnownHostsFile that holds it.',
+            },
+        ]);
+        expect(verdictsOf(change(plan, "bench-docker-provider", (i) => i.sshOpts.push("-o", "StrictHostKeyChecking=accept-new"))).map((v) => v.on)).toEqual(["bench-docker-provider"]);
+        expect(verdictsOf(change(plan, "bench-docker-provider", (i) => i.sshOpts.push("-o", "StrictHostKeyChecking=yes")))).toEqual([]);
+    });
+});
+
 describe("ssh-key-secret", () => {
     const FIX = "Private keys must travel only in a remote command's connection.privateKey, read from a secret. Fix: pulumi config set --secret sealbench:sshPrivateKey < ~/.ssh/id_ed25519, and pass it through target.privateKey, never through environment, scripts or labels.";
 
