@@ -4,7 +4,8 @@
 //
 // Only named fields are read: under `pulumi preview` the policy SDK throws on any access to an
 // unknown value (e.g. a container's image id before the image is built), so spreading or walking
-// a whole props object would abort a rule over a field it does not care about.
+// a whole props object would abort a rule over a field it does not care about. Values that may
+// really be unknown then (a step's environment) are read through ifKnown and left for `up`.
 import { UnknownValueError } from "@pulumi/policy";
 import { parseCpuset } from "../components/cpuset";
 import { BigDiskPath, HostFactsEnv, SlotLabel, StorageEnv, StorageMountFact } from "../components/policy-keys";

@@ -6,7 +6,7 @@ import { c2MemoryGb, SECTOR_BYTES } from "../../components/config";
 import { HostFactsEnv, SLOT_TMP_PATH, SlotEnv, SlotLabel, StorageEnv } from "../../components/policy-keys";
 import { RecordedResource } from "../../plan/run-program";
 import { evaluatePolicies, Verdict } from "../../policies/run-rules";
-import { ResourceType } from "../../policies/resources";
+import { Props, ResourceType } from "../../policies/resources";
 
 export const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
 export const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchHostKey";
@@ -129,7 +129,7 @@ export function compliantPlan(): RecordedResource[] {
 }
 
 /** A copy of the plan with one resource's inputs changed (both the recorded and the unwrapped view). */
-export function change(plan: readonly RecordedResource[], name: string, edit: (inputs: Record<string, any>, r: RecordedResource) => void): RecordedResource[] {
+export function change(plan: readonly RecordedResource[], name: string, edit: (inputs: Props, r: RecordedResource) => void): RecordedResource[] {
     let found = false;
     const out = plan.map((r) => {
         if (r.name !== name) return r;
