@@ -254,7 +254,18 @@ export interface SealingHostArgs {
     privateKey?: pulumi.Input<string>;
 }
 
-/** Named step resources, in the order they run. */
+/** Refuses impossible arguments before any resource is made, naming the fields. */
+export function checkSealingHostArgs(args: SealingHostArgs): void {
+    const kind = args.host.target.kind;
+    if (kind !== "local" && args.privateKey === undefined) {
+        throw new Error(`host ${args.host.name}: a ${kind} target needs [privateKey] (the secret named by target.privateKey)`);
+    }
+    if (kind === "local" && args.privateKey !== undefined) {
+        throw new Error(`host ${args.host.name}: a local target takes no [privateKey]; commands run on this machine`);
+    }
+}
+
+/** A host step's command. */
 export type HostStep = command.local.Command | command.remote.Command;
 
 export class SealingHost extends pulumi.ComponentResource {
@@ -272,15 +283,10 @@ export class SealingHost extends pulumi.ComponentResource {
     readonly instance?: oci.core.Instance;
 
     constructor(name: string, args: SealingHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        checkSealingHostArgs(args);
         super("sealbench:host:SealingHost", name, {}, opts);
         const host = args.host;
         const target = host.target;
-        if (target.kind !== "local" && args.privateKey === undefined) {
-            throw new Error(`host ${host.name}: a ${target.kind} target needs [privateKey] (the secret named by target.privateKey)`);
-        }
-        if (target.kind === "local" && args.privateKey !== undefined) {
-            throw new Error(`host ${host.name}: a local target takes no [privateKey]`);
-        }
         const child = { parent: this };
 
         // --- where commands run, and what they wait for -----------------------------------

@@ -6,6 +6,7 @@ import { resolveStack, ResolvedHost } from "../../components/config";
 import { HostFactsEnv, StorageEnv } from "../../components/policy-keys";
 import {
     bigDiskPaths,
+    checkSealingHostArgs,
     cloudInit,
     dockerHost,
     hostFactsEnv,
@@ -275,5 +276,12 @@ describe("SealingHost plain functions", () => {
         expect(dockerHost(host.target, "198.51.100.7")).toBe("ssh://root@198.51.100.7:2222");
         expect(parseDockerRoot("docker-engine: host t: Docker 27\ndocker_root_dir=/data/docker\n")).toBe("/data/docker");
         expect(parseDockerRoot(undefined)).toBe("/var/lib/docker");
+    });
+
+    it("refuses a remote target without a key, and a local one with a key, before making anything", () => {
+        expect(() => checkSealingHostArgs({ host })).toThrow("host s1: a ssh target needs [privateKey] (the secret named by target.privateKey)");
+        const local = resolveStack({ hosts: [{ ...sshHost, name: "l1", target: { kind: "local" } }] }).hosts[0];
+        expect(() => checkSealingHostArgs({ host: local, privateKey: KEY })).toThrow("host l1: a local target takes no [privateKey]");
+        expect(() => checkSealingHostArgs({ host: local })).not.toThrow();
     });
 });
