@@ -33,12 +33,19 @@ export interface HostScriptArgs {
  */
 const INLINE = /^\. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/(lib\/[A-Za-z0-9_.-]+\.sh)" # sealbench:inline$/gm;
 
+const scriptCache = new Map<string, { text: string; sha256: string }>();
+
 /** The script's text (shared helpers inlined) and its SHA-256, so a changed helper re-runs the step too. */
 export function scriptText(script: string): { text: string; sha256: string } {
+    // Read once per process: every host step asks three times, a 32-host plan ~700 times (bench:plan).
+    const cached = scriptCache.get(script);
+    if (cached) return cached;
     const text = fs
         .readFileSync(path.join(SCRIPTS_DIR, script), "utf8")
         .replace(INLINE, (_, lib: string) => `# --- ${lib} (inlined) ---\n${fs.readFileSync(path.join(SCRIPTS_DIR, lib), "utf8").trimEnd()}\n# --- end of ${lib} ---`);
-    return { text, sha256: crypto.createHash("sha256").update(text).digest("hex") };
+    const out = { text, sha256: crypto.createHash("sha256").update(text).digest("hex") };
+    scriptCache.set(script, out);
+    return out;
 }
 
 /** `export KEY='value'` lines; single quotes survive any value. */

@@ -143,11 +143,12 @@ export function normalizer(projectDirs: string[]): (v: unknown) => unknown {
     const dirs = [...new Set(projectDirs.filter((d) => d && d !== "/"))].sort((a, b) => b.length - a.length);
     const text = (s: string) => {
         let out = s;
-        for (const d of dirs) out = out.split(d).join(PROJECT_TOKEN);
+        for (const d of dirs) if (out.includes(d)) out = out.split(d).join(PROJECT_TOKEN);
         return out;
     };
     const str = (s: string): string => {
         if (s === SECRET_PLACEHOLDER) return s;
+        if (!s.includes("| base64 -d")) return s.includes("/") ? text(s) : s;
         const withScripts = s.replace(SCRIPT_COMMAND, (_all, b64: string) => {
             const body = text(Buffer.from(b64, "base64").toString("utf8"));
             const digest = crypto.createHash("sha256").update(body).digest("hex").slice(0, 16);

@@ -46,7 +46,7 @@ export async function planStackFile(stackFile: string): Promise<PlanResult> {
         return { exitCode: EXIT.invalidConfig, text, manifest: invalidManifest(shown, problems, normalize), verdicts: [], timings: zero };
     }
     const t1 = performance.now();
-    const run = await runProgram(loaded.file, { projectDir });
+    const run = await withoutCostlyStacks(() => runProgram(loaded.file, { projectDir }));
     const t2 = performance.now();
     const engine = loadPolicyEngine();
     const verdicts = sortVerdicts(engine.evaluate(run.resources));
@@ -64,4 +64,25 @@ export async function planStackFile(stackFile: string): Promise<PlanResult> {
         verdicts,
         timings: { load: t1 - t0, program: t2 - t1, policies: t3 - t2, describe: t4 - t3 },
     };
+}
+
+/**
+ * Pulumi stamps every promise it makes with `new Error().stack` (runtime/debuggable.ts, for its
+ * leak report), and under tsx each such stack is mapped through source maps: that was 60% of a
+ * 128-slot plan's time, and formatting the stacks unmapped still 20% (bench/plan.ts). While the
+ * program runs, errors carry their message only (SEALBENCH_PLAN_STACKS=1 keeps full, mapped
+ * stacks for debugging a component); both are restored afterwards.
+ */
+async function withoutCostlyStacks<T>(fn: () => Promise<T>): Promise<T> {
+    if (process.env.SEALBENCH_PLAN_STACKS) return fn();
+    const mapped = process.sourceMapsEnabled;
+    const limit = Error.stackTraceLimit;
+    if (mapped) process.setSourceMapsEnabled(false);
+    Error.stackTraceLimit = 0;
+    try {
+        return await fn();
+    } finally {
+        Error.stackTraceLimit = limit;
+        if (mapped) process.setSourceMapsEnabled(true);
+    }
 }

@@ -37,7 +37,11 @@ export function renderPlan({ stackFile, view, verdicts, policiesMissing }: Rende
     const slots = view.hosts.reduce((n, h) => n + h.slots.length, 0);
     out.push(`Plan of ${stackFile}: ${view.hosts.length} host(s), ${slots} slot(s), ${view.customCount} resource(s) (${view.resourceCount - view.customCount} component(s))`);
     for (const h of view.hosts) {
-        out.push("", `Host ${h.name}`, `  target: ${h.target}`, `  declared: ${h.facts}`);
+        // The dev stack's paths all start with the checkout's root folder: shown once, then as <root>.
+        const at = (p: string) => (h.root ? p.split(h.root).join("<root>") : p);
+        out.push("", `Host ${h.name}`, `  target: ${h.target}`);
+        if (h.root) out.push(`  root: ${h.root} (host paths below are under it: <root>)`);
+        out.push(`  declared: ${h.facts}`);
         out.push(`  steps, in the order they run:`);
         if (h.steps.length === 0) out.push("    (none declared)");
         h.steps.forEach((s, i) => {
@@ -51,15 +55,15 @@ export function renderPlan({ stackFile, view, verdicts, policiesMissing }: Rende
         out.push(`  slots:`);
         if (h.slots.length === 0) out.push("    (none)");
         else {
-            out.push(
-                ...table(
-                    ["name", "phase", "cpuset", "CPUs", "memory", "mounts"],
-                    h.slots.map((s) => [s.name, s.phase, s.cpuset, String(s.cpus), s.memory, s.container ? s.mounts.join(", ") || "(none)" : "(no container declared)"]),
-                ),
-            );
+            // One mount per line: a slot has five or more, each a long host path.
+            const rows = h.slots.flatMap((s) => {
+                const mounts = s.container ? (s.mounts.length ? s.mounts.map(at) : ["(none)"]) : ["(no container declared)"];
+                return [[s.name, s.phase, s.cpuset, String(s.cpus), s.memory, mounts[0]], ...mounts.slice(1).map((m) => ["", "", "", "", "", m])];
+            });
+            out.push(...table(["name", "phase", "cpuset", "CPUs", "memory", "mounts"], rows));
         }
         const p = h.parameters;
-        out.push(`  proof parameters → ${p.folder} (linked from ${p.link}), from ${p.manifest}:`);
+        out.push(`  proof parameters → ${at(p.folder)} (linked from ${at(p.link)}), from ${p.manifest}:`);
         if (p.files.length === 0) out.push(`    ${p.note}`);
         else {
             const known = p.files.filter((f) => f.size !== undefined);

@@ -35,12 +35,13 @@ export interface ProgramRun {
 
 /** Computed outputs a real provider would return, so the program can chain them. */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-    const digest = crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
+    // Only images and containers need it; hashing every resource's inputs was a visible share of a fleet plan.
+    const digest = () => crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
     switch (type) {
         case "docker:index/image:Image":
-            return { ...inputs, repoDigest: `${inputs.imageName}@sha256:${digest}`, baseImageName: inputs.imageName };
+            return { ...inputs, repoDigest: `${inputs.imageName}@sha256:${digest()}`, baseImageName: inputs.imageName };
         case "docker:index/container:Container":
-            return { ...inputs, id: `container-${digest.slice(0, 12)}` };
+            return { ...inputs, id: `container-${digest().slice(0, 12)}` };
         case "oci:Core/instance:Instance":
             return { ...inputs, publicIp: "203.0.113.10", privateIp: "10.0.0.10", state: "RUNNING" };
         case "oci:Core/volume:Volume":

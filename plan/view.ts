@@ -34,6 +34,8 @@ export interface SlotView {
 
 export interface HostView {
     name: string;
+    /** The local folder every host path is under (dev stack), when the stack sets `root`. */
+    root?: string;
     target: string;
     facts: string;
     steps: StepView[];
@@ -211,7 +213,7 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
             .filter((r) => r.custom && !r.type.startsWith("command:") && r.type !== "docker:index/container:Container")
             .map((r) => `${r.type} ${r.name}`)
             .sort();
-        return { name: h.name, target: describeTarget(h.target), facts: describeFacts(h), steps, resources: others, slots, parameters: hostParameters(h, projectDir) };
+        return { name: h.name, root: h.root, target: describeTarget(h.target), facts: describeFacts(h), steps, resources: others, slots, parameters: hostParameters(h, projectDir) };
     });
     return { hosts, resourceCount: resources.length, customCount: resources.filter((r) => r.custom).length };
 }

@@ -76,7 +76,11 @@ describe("npm run plan", () => {
         expect(steps.filter((s) => order.includes(s))).toEqual(order);
         expect(text).toContain("oci:Core/instance:Instance bench-e4-instance");
         expect(text).toContain("oci:Core/volumeAttachment:VolumeAttachment bench-e4-attach-storage");
-        const slots = lines(text, /^ +name +phase +cpuset/).slice(1, 9).map((l) => l.trim().split(/ +/).slice(0, 4).join(" "));
+        // Slot rows start with the slot's name; a slot's further mounts continue on lines of their own.
+        const slots = lines(text, /^ +name +phase +cpuset/)
+            .slice(1)
+            .filter((l) => /^ +p\d+-\d+ /.test(l))
+            .map((l) => l.trim().split(/ +/).slice(0, 4).join(" "));
         expect(slots).toEqual([
             "p1-1 p1 2-17 16",
             "p1-2 p1 18-33 16",
