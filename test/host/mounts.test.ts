@@ -163,4 +163,17 @@ describe("mounts", () => {
         expect(r.stderr).toContain(`mounting 127.0.0.1:/sealbench-none on ${dir}/nfs (nfs, ro,soft,timeo=1,retrans=0,nfsvers=4.1) failed on host t`);
         expect(fs.existsSync(fstab)).toBe(false);
     });
+
+    it("checks that an existing mount is on the device the stack says", () => {
+        const point = path.join(dir, "existing");
+        fs.mkdirSync(point, { recursive: true });
+        const r = runScript("mounts.sh", "create", env({ SEALBENCH_MOUNT_TABLE: `existing|${big}|${point}|||false` }));
+        expect(r.code).toBe(1);
+        const where = sh(`. "$SCRIPTS/lib/disk.sh"; path_device "${point}"`).stdout;
+        expect(where).toMatch(/^\/dev\//);
+        expect(r.stderr).toContain(`existing mount ${point} is on ${where}, but the stack says it is on ${big}`);
+        const ok = sh(`mount "${big}" "${point}" && bash "$SCRIPTS/mounts.sh" create`, env({ SEALBENCH_MOUNT_TABLE: `existing|${big}|${point}|||false` }), { namespace: true });
+        expect(ok.stderr).toBe("");
+        expect(ok.code).toBe(0);
+    });
 });
