@@ -36,8 +36,6 @@ export interface Manifest {
     stack: string;
     /** Set when the config is invalid: every problem, formatted with file:line:column. No resources then. */
     configErrors?: string[];
-    /** Set when the policy pack could not be loaded: verdicts are then empty, not "all clear". */
-    policiesMissing?: string;
     resources: ManifestResource[];
     verdicts: ManifestVerdict[];
 }
@@ -52,7 +50,7 @@ export function buildManifest(
     stack: string,
     resources: readonly RecordedResource[],
     verdicts: readonly Verdict[],
-    options: NormalizeOptions & { policiesMissing?: string },
+    options: NormalizeOptions,
 ): Manifest {
     const norm = normalizer(options.projectDirs);
     const out: ManifestResource[] = resources
@@ -70,7 +68,6 @@ export function buildManifest(
     return {
         format: MANIFEST_FORMAT,
         stack,
-        policiesMissing: options.policiesMissing,
         resources: out,
         verdicts: sortVerdicts(verdicts.map((v) => ({ ...v, resource: v.resource === undefined ? undefined : shortUrn(v.resource), message: norm(v.message) as string }))),
     };

@@ -5,7 +5,7 @@ import * as path from "path";
 import { ConfigError, formatProblem } from "../components/config";
 import { loadStackFile } from "../components/stack-file";
 import { buildManifest, invalidManifest, Manifest } from "./manifest";
-import { loadPolicyEngine, sortVerdicts, Verdict, violatesMandatory } from "./policies";
+import { judge, Verdict, violatesMandatory } from "./policies";
 import { renderPlan } from "./render";
 import { ProgramRun, runProgram } from "./run-program";
 import { describePlan, PlanView } from "./view";
@@ -48,12 +48,11 @@ export async function planStackFile(stackFile: string): Promise<PlanResult> {
     const t1 = performance.now();
     const run = await withoutCostlyStacks(() => runProgram(loaded.file, { projectDir }));
     const t2 = performance.now();
-    const engine = loadPolicyEngine();
-    const verdicts = sortVerdicts(engine.evaluate(run.resources));
+    const verdicts = judge(run.resources);
     const t3 = performance.now();
     const view = describePlan(loaded.stack, run.resources, projectDir);
-    const manifest = buildManifest(shown, run.resources, verdicts, { ...normalize, policiesMissing: engine.missing });
-    const text = renderPlan({ stackFile: shown, view, verdicts, policiesMissing: engine.missing });
+    const manifest = buildManifest(shown, run.resources, verdicts, normalize);
+    const text = renderPlan({ stackFile: shown, view, verdicts });
     const t4 = performance.now();
     return {
         exitCode: violatesMandatory(verdicts) ? EXIT.mandatoryViolation : EXIT.ok,

@@ -29,10 +29,9 @@ export interface RenderInput {
     stackFile: string;
     view: PlanView;
     verdicts: readonly Verdict[];
-    policiesMissing?: string;
 }
 
-export function renderPlan({ stackFile, view, verdicts, policiesMissing }: RenderInput): string {
+export function renderPlan({ stackFile, view, verdicts }: RenderInput): string {
     const out: string[] = [];
     const slots = view.hosts.reduce((n, h) => n + h.slots.length, 0);
     out.push(`Plan of ${stackFile}: ${view.hosts.length} host(s), ${slots} slot(s), ${view.customCount} resource(s) (${view.resourceCount - view.customCount} component(s))`);
@@ -73,8 +72,7 @@ export function renderPlan({ stackFile, view, verdicts, policiesMissing }: Rende
         }
     }
     out.push("", "Policy verdicts:");
-    if (policiesMissing) out.push(`  policy pack not run: ${policiesMissing}`);
-    else if (verdicts.length === 0) out.push("  none: every rule passes");
+    if (verdicts.length === 0) out.push("  none: every rule passes");
     for (const v of verdicts) {
         out.push(`  ${v.enforcementLevel.toUpperCase().padEnd(9)} ${v.policy}${v.resource ? ` on ${v.resource.split("::").pop()}` : ""}: ${v.message}`);
     }
