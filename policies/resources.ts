@@ -308,17 +308,30 @@ export function diskOf(device: string): string | undefined {
     return undefined;
 }
 
-/** The declared mount that holds a path (longest mount point that contains it), if any. */
-export function mountHolding<M extends { mountPoint: string }>(mounts: readonly M[], path: string): M | undefined {
-    const norm = (p: string) => (p.length > 1 ? p.replace(/\/+$/, "") : p);
-    const target = norm(path);
+/** A path without trailing slashes ("/" stays "/"). */
+export function trimSlash(p: string): string {
+    return p.length > 1 ? p.replace(/\/+$/, "") : p;
+}
+
+/** Whether `path` is `folder` or lies below it (by components: /sealer2 is not under /sealer). */
+export function isUnder(path: string, folder: string): boolean {
+    const p = trimSlash(path);
+    const f = trimSlash(folder);
+    return f === "/" || p === f || p.startsWith(`${f}/`);
+}
+
+/** The item whose folder holds `path` most closely (longest folder that contains it), if any. */
+export function deepestHolding<M>(items: readonly M[], path: string, folderOf: (m: M) => string): M | undefined {
     let best: M | undefined;
-    for (const m of mounts) {
-        const mp = norm(m.mountPoint);
-        const inside = mp === "/" || target === mp || target.startsWith(`${mp}/`);
-        if (inside && (!best || mp.length > norm(best.mountPoint).length)) best = m;
+    for (const m of items) {
+        if (isUnder(path, folderOf(m)) && (!best || trimSlash(folderOf(m)).length > trimSlash(folderOf(best)).length)) best = m;
     }
     return best;
+}
+
+/** The declared mount that holds a path, if any. */
+export function mountHolding<M extends { mountPoint: string }>(mounts: readonly M[], path: string): M | undefined {
+    return deepestHolding(mounts, path, (m) => m.mountPoint);
 }
 
 /** The GB figure as people write it: whole numbers bare, others with one decimal. */

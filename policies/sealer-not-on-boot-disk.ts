@@ -5,7 +5,7 @@
 import { StackValidationPolicy } from "@pulumi/policy";
 import { BigDiskPath, StorageEnv, StorageMountFact } from "../components/policy-keys";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { diskOf, hostsOf, mountHolding } from "./resources";
+import { diskOf, hostsOf, isUnder, mountHolding } from "./resources";
 
 const ROLE_TEXT: Record<BigDiskPath["role"], string> = {
     sealer: "the /sealer root",
@@ -20,7 +20,7 @@ const MUST = "/sealer, slot scratch and parameter folders must be on a big disk,
  * tmp/ inside its work folder) left out.
  */
 function outermost(entries: readonly BigDiskPath[]): string[] {
-    const kept = entries.filter((e, i) => !entries.some((o, j) => (o.path === e.path ? j < i : e.path.startsWith(`${o.path}/`))));
+    const kept = entries.filter((e, i) => !entries.some((o, j) => (o.path === e.path ? j < i : isUnder(e.path, o.path))));
     return kept.map((p) => `${p.path} (${ROLE_TEXT[p.role]})`);
 }
 

@@ -4,30 +4,9 @@
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "../components/policy-keys";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { readSlot, SlotMount } from "./resources";
+import { deepestHolding, isUnder, readSlot, trimSlash } from "./resources";
 
 const WHY = "benchy writes its .tmp* files (32 GB per 32 GiB sector) and the sealed copy there, and without a host mount they land in Docker's overlay2 on the root disk and stay after the container exits (the notes: 32 GB of a 39 GB root disk)";
-
-function trimSlash(p: string): string {
-    return p.length > 1 ? p.replace(/\/+$/, "") : p;
-}
-
-function isUnder(path: string, folder: string): boolean {
-    const p = trimSlash(path);
-    return p === folder || p.startsWith(`${folder}/`);
-}
-
-/** The bind mount whose container path holds `path` (longest match). */
-function bindHolding(mounts: readonly SlotMount[], path: string): SlotMount | undefined {
-    const target = trimSlash(path);
-    let best: SlotMount | undefined;
-    for (const m of mounts) {
-        if (m.type !== "bind" || !m.source) continue;
-        const t = trimSlash(m.target);
-        if ((t === "/" || target === t || target.startsWith(`${t}/`)) && (!best || t.length > trimSlash(best.target).length)) best = m;
-    }
-    return best;
-}
 
 export const slotTmpOnHostVolume: ResourceValidationPolicy = {
     name: "slot-tmp-on-host-volume",
@@ -49,7 +28,7 @@ export const slotTmpOnHostVolume: ResourceValidationPolicy = {
             reportViolation(`Slot ${slot.slot} on host ${slot.host} does not set ${SlotEnv.tmpDir}; it must point inside a host bind mount because ${WHY}. ${fix}`);
         } else if (!tmpDir.startsWith("/")) {
             reportViolation(`Slot ${slot.slot} on host ${slot.host} sets ${SlotEnv.tmpDir}=${tmpDir}, a relative path that depends on the working folder of each command; it must be an absolute path inside a host bind mount because ${WHY}. ${fix}`);
-        } else if (!bindHolding(slot.mounts, tmpDir) && (tmpIsHost || !isUnder(tmpDir, SLOT_TMP_PATH))) {
+        } else if (!deepestHolding(slot.mounts.filter((m) => m.type === "bind" && m.source), tmpDir, (m) => m.target) && (tmpIsHost || !isUnder(tmpDir, SLOT_TMP_PATH))) {
             // (TMPDIR under a /tmp that is not a host folder is the /tmp verdict above; one mistake, one verdict.)
             reportViolation(`Slot ${slot.slot} on host ${slot.host} sets ${SlotEnv.tmpDir}=${tmpDir}, which is inside no host bind mount of the container; it must be, because ${WHY}. ${fix}`);
         }
