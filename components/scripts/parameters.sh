@@ -19,7 +19,8 @@
 # (URL prefix, the CID is appended), SEALBENCH_PARAMS_FILES (one "name cid digest" line per file),
 # SEALBENCH_PARAMS_UNIT (systemd unit name), and for tests and odd hosts SEALBENCH_PARAMS_DETACH
 # (auto|systemd|setsid), SEALBENCH_PARAMS_RETRIES (attempts without progress, 5),
-# SEALBENCH_PARAMS_RETRY_DELAY (seconds, 2, doubling), SEALBENCH_PARAMS_PROGRESS_SECONDS (5).
+# SEALBENCH_PARAMS_RETRY_DELAY (seconds, 2, doubling), SEALBENCH_PARAMS_PROGRESS_SECONDS (5),
+# SEALBENCH_PARAMS_FOLLOW (auto|tail|python: how the digest follows the download).
 # State (markers, log, status, lock, pid) lives in <folder>/.sealbench.
 set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-parameters}
@@ -39,6 +40,7 @@ detach=${SEALBENCH_PARAMS_DETACH:-auto}
 params_retries=${SEALBENCH_PARAMS_RETRIES:-5}
 params_retry_delay=${SEALBENCH_PARAMS_RETRY_DELAY:-2}
 params_progress_seconds=${SEALBENCH_PARAMS_PROGRESS_SECONDS:-5}
+params_follow=${SEALBENCH_PARAMS_FOLLOW:-auto}
 params_state="$params_folder/.sealbench"
 log_file="$params_state/fetch.log"
 status_file="$params_state/status"
@@ -62,6 +64,7 @@ done
 [[ $params_gateway =~ ^https?://[^[:space:]]+$ ]] || die "SEALBENCH_PARAMS_GATEWAY '$params_gateway' must be an http(s) URL prefix like https://proofs.filecoin.io/ipfs/"
 [[ $unit =~ ^[A-Za-z0-9:_.@-]+$ ]] || die "SEALBENCH_PARAMS_UNIT '$unit' is not a systemd unit name"
 case "$detach" in auto | systemd | setsid) ;; *) die "SEALBENCH_PARAMS_DETACH '$detach' must be auto, systemd or setsid" ;; esac
+case "$params_follow" in auto | tail | python) ;; *) die "SEALBENCH_PARAMS_FOLLOW '$params_follow' must be auto, tail or python" ;; esac
 file_count=0
 while read -r name cid digest extra; do
     [ -n "$name" ] || continue
@@ -135,7 +138,7 @@ write_worker() {
     local tmp="$worker_file.tmp.$$"
     {
         printf '#!/usr/bin/env bash\n# Written by sealbench parameters.sh; run detached, it fetches and verifies the files.\nset -euo pipefail\n'
-        declare -p SEALBENCH_STEP params_folder params_gateway params_state params_retries params_retry_delay params_progress_seconds
+        declare -p SEALBENCH_STEP params_folder params_gateway params_state params_retries params_retry_delay params_progress_seconds params_follow
         declare -p files run log_file status_file lock_file
         declare -f
         printf 'worker_main\n'
@@ -191,7 +194,7 @@ follow() {
             fi
             continue
         fi
-        sleep 0.2
+        sleep 0.1
     done
 }
 
@@ -346,10 +349,10 @@ else
     set_status starting "$run"
     start_worker
     # Hold the launch lock until the worker holds its own, so a second `up` cannot start another.
-    for _ in $(seq 1 150); do
+    for _ in $(seq 1 600); do
         read_status
         [ "$st_state" = starting ] || break
-        sleep 0.2
+        sleep 0.05
     done
     [ "$st_state" != starting ] || die "the fetch worker did not start within 30 s; see $log_file"
 fi

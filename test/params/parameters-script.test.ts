@@ -45,16 +45,20 @@ beforeAll(async () => {
 });
 afterEach(async () => {
     for (const p of places.splice(0)) await cleanPlace(p);
+    server.reset();
 });
 afterAll(async () => {
     await server?.close();
 });
 
-describe("parameters.sh fetch", () => {
+// Both ways of hashing while the file is written: python3 reading the .part, and tail -f | b2sum.
+describe.each(["python", "tail"])("parameters.sh fetch (digest via %s)", (follow) => {
+    const env = (p: Place, files: string, extra: Record<string, string> = {}) => p.env(files, { SEALBENCH_PARAMS_FOLLOW: follow, ...extra });
+
     it("fetches, verifies and links; a re-run with everything present reads nothing and takes under a second", async () => {
         const p = place();
-        const env = p.env(`${line("small")}\n${line("vk")}\n`);
-        const first = await runScript("create", env);
+        const e = env(p, `${line("small")}\n${line("vk")}\n`);
+        const first = await runScript("create", e);
         expect(first.stderr).toBe("");
         expect(first.code).toBe(0);
         expect(first.stdout).toMatch(/small\.params: verified \(300\.0 KiB, digest [0-9a-f]{32}\)/);
@@ -67,7 +71,7 @@ describe("parameters.sh fetch", () => {
         expect(marker).toEqual([String(st.size), String(Math.floor(st.mtimeMs / 1000)), files.small.digest]);
 
         const before = server.requests.length;
-        const again = await runScript("create", env);
+        const again = await runScript("create", e);
         expect(again.code).toBe(0);
         expect(server.requests.length).toBe(before);
         expect(again.stdout).toContain("small.params: verified (marker)");
@@ -77,12 +81,12 @@ describe("parameters.sh fetch", () => {
 
     it("a file changed after verification is hashed again, and refetched when wrong", async () => {
         const p = place();
-        const env = p.env(line("vk"));
-        expect((await runScript("create", env)).code).toBe(0);
+        const e = env(p, line("vk"));
+        expect((await runScript("create", e)).code).toBe(0);
         const target = path.join(p.folder, "vk.params");
         fs.writeFileSync(target, Buffer.from("tampered"));
         const before = requestsFor("vk").length;
-        const r = await runScript("create", env);
+        const r = await runScript("create", e);
         expect(r.code).toBe(0);
         expect(r.stdout).toContain(`vk.params: digest ${paramDigest(Buffer.from("tampered"))}, expected ${files.vk.digest}: removing it and fetching again`);
         expect(requestsFor("vk").length).toBe(before + 1);
@@ -91,7 +95,7 @@ describe("parameters.sh fetch", () => {
 
     it("resumes an interrupted transfer with a Range request: almost nothing is sent twice", async () => {
         const p = place();
-        const r = await runScript("create", p.env(line("cut")));
+        const r = await runScript("create", env(p, line("cut")));
         expect(r.stderr).toBe("");
         expect(r.code).toBe(0);
         const reqs = requestsFor("cut");
@@ -113,7 +117,7 @@ describe("parameters.sh fetch", () => {
         const watch = setInterval(() => {
             if (fs.existsSync(final)) seenFinal = true;
         }, 5);
-        const r = await runScript("create", p.env(line("bad")));
+        const r = await runScript("create", env(p, line("bad")));
         clearInterval(watch);
         expect(r.code).toBe(1);
         const corrupted = Buffer.from(files.bad.data);
@@ -128,14 +132,14 @@ describe("parameters.sh fetch", () => {
 
     it("an unreachable gateway fails after the configured retries and keeps the partial file", async () => {
         const p = place();
-        const r = await runScript("create", p.env(line("vk"), { SEALBENCH_PARAMS_GATEWAY: "http://127.0.0.1:9/ipfs/" }));
+        const r = await runScript("create", env(p, line("vk"), { SEALBENCH_PARAMS_GATEWAY: "http://127.0.0.1:9/ipfs/" }));
         expect(r.code).toBe(1);
         expect(r.stderr).toContain(`vk.params: fetching http://127.0.0.1:9/ipfs/${cid("vk")} failed 3 times without progress (curl exit 7`);
     });
 
     it("refuses bad inputs before changing anything", async () => {
         const p = place();
-        const r = await runScript("create", p.env(`vk.params ${cid("vk")} NOTHEX`));
+        const r = await runScript("create", env(p, `vk.params ${cid("vk")} NOTHEX`));
         expect(r.code).toBe(1);
         expect(r.stderr).toContain("SEALBENCH_PARAMS_FILES: vk.params has digest 'NOTHEX'; expected 32 lowercase hex characters");
         expect(fs.existsSync(p.folder)).toBe(false);

@@ -14,7 +14,7 @@ export interface ServedFile {
     cutFirstAfter?: number;
     /** Flip one byte at this offset in every response that covers it. */
     corruptAt?: number;
-    /** Send at most this many bytes per second (chunks every 50 ms). */
+    /** Send at most this many bytes per second (in pieces of a twentieth of it). */
     bytesPerSecond?: number;
 }
 
@@ -30,6 +30,8 @@ export interface RangeServer {
     requests: Request[];
     /** Body bytes sent, per CID. */
     bytesSent: Map<string, number>;
+    /** Forgets requests and counts; the next request for a CID is its "first" again. */
+    reset(): void;
     close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startRangeServer(files: Record<string, ServedFile>): Promi
         served.set(cid, nth);
         const cutAt = nth === 1 && file.cutFirstAfter !== undefined ? file.cutFirstAfter : Infinity;
         let sent = 0;
+        const t0 = performance.now();
         const count = (n: number) => {
             sent += n;
             bytesSent.set(cid, (bytesSent.get(cid) ?? 0) + n);
@@ -106,7 +109,11 @@ export async function startRangeServer(files: Record<string, ServedFile>): Promi
                         return;
                     }
                     if (!flushed) await new Promise<void>((r) => res.once("drain", () => r()));
-                    if (file.bytesPerSecond) await new Promise<void>((r) => setTimeout(r, 50));
+                    if (file.bytesPerSecond) {
+                        // Ahead of the allowed rate: wait until the clock catches up.
+                        const ahead = (sent / file.bytesPerSecond) * 1000 - (performance.now() - t0);
+                        if (ahead > 0) await new Promise<void>((r) => setTimeout(r, ahead));
+                    }
                     if (res.destroyed) return;
                 }
             }
@@ -120,6 +127,11 @@ export async function startRangeServer(files: Record<string, ServedFile>): Promi
         gateway: `http://127.0.0.1:${port}/ipfs/`,
         requests,
         bytesSent,
+        reset: () => {
+            requests.length = 0;
+            bytesSent.clear();
+            served.clear();
+        },
         close: () =>
             new Promise<void>((resolve) => {
                 server.closeAllConnections();
