@@ -182,7 +182,6 @@ follow() {
         if [ "$st_run" = "$run" ] && { [ "$st_state" = "done" ] || [ "$st_state" = failed ]; }; then
             drain
             [ "$st_state" = "done" ] || die "fetching proof parameters failed: $st_msg(log: $log_file)"
-            log "$file_count parameter file(s) verified in $params_folder"
             return 0
         fi
         if ! worker_running; then
@@ -310,52 +309,61 @@ if [ "$file_count" -eq 0 ]; then
     exit 0
 fi
 
-# Everything verified and nothing running: done without starting anything.
-settle_worker
-if ! worker_running; then
-    all=1
+all_verified() {
+    local name cid digest
     while read -r name cid digest; do
         [ -n "$name" ] || continue
-        params_marker_ok "$name" "$digest" || {
-            all=0
-            break
-        }
+        params_marker_ok "$name" "$digest" || return 1
     done <<<"$files"
-    if [ "$all" -eq 1 ]; then
-        while read -r name cid digest; do
-            [ -n "$name" ] && params_say "$name: verified (marker)"
-        done <<<"$files"
-        log "$file_count parameter file(s) verified in $params_folder"
-        exit 0
-    fi
+}
+
+# Everything verified and nothing running: done without starting anything.
+settle_worker
+if ! worker_running && all_verified; then
+    while read -r name cid digest; do
+        [ -n "$name" ] && params_say "$name: verified (marker)"
+    done <<<"$files"
+    log "$file_count parameter file(s) verified in $params_folder"
+    exit 0
 fi
 
-# One launcher at a time decides between starting a fetch and re-attaching to the running one.
-exec 8>"$params_state/launch.lock"
-flock 8
-settle_worker
-if worker_running; then
-    read_status
-    run=$st_run
-    log "a fetch is already running (pid $(cat "$params_state/pid" 2>/dev/null || echo unknown), run $run): re-attaching to $log_file"
-    offset=$(stat -c %s "$log_file" 2>/dev/null || echo 0)
-    tail -n 3 "$log_file" 2>/dev/null || true
-else
-    run="$(date +%s)-$$"
-    write_worker
-    [ -f "$log_file" ] && mv -f "$log_file" "$log_file.1"
-    : >"$log_file"
-    offset=0
-    set_status starting "$run"
-    start_worker
-    # Hold the launch lock until the worker holds its own, so a second `up` cannot start another.
-    for _ in $(seq 1 600); do
+while :; do
+    # One launcher at a time decides between starting a fetch and re-attaching to the running one.
+    exec 8>"$params_state/launch.lock"
+    flock 8
+    settle_worker
+    attached=0
+    if worker_running; then
+        attached=1
         read_status
-        [ "$st_state" = starting ] || break
-        sleep 0.05
-    done
-    [ "$st_state" != starting ] || die "the fetch worker did not start within 30 s; see $log_file"
-fi
-flock -u 8
-exec 8>&-
-follow "$run" "$offset"
+        run=$st_run
+        log "a fetch is already running (pid $(cat "$params_state/pid" 2>/dev/null || echo unknown), run $run): re-attaching to $log_file"
+        offset=$(stat -c %s "$log_file" 2>/dev/null || echo 0)
+        tail -n 3 "$log_file" 2>/dev/null || true
+    else
+        run="$(date +%s)-$$"
+        write_worker
+        [ -f "$log_file" ] && mv -f "$log_file" "$log_file.1"
+        : >"$log_file"
+        offset=0
+        set_status starting "$run"
+        start_worker
+        # Hold the launch lock until the worker holds its own, so a second `up` cannot start another.
+        for _ in $(seq 1 600); do
+            read_status
+            [ "$st_state" = starting ] || break
+            sleep 0.05
+        done
+        [ "$st_state" != starting ] || die "the fetch worker did not start within 30 s; see $log_file"
+    fi
+    flock -u 8
+    exec 8>&-
+    follow "$run" "$offset"
+    # The run re-attached to was started by an earlier `up`, maybe for other files.
+    if [ "$attached" -eq 1 ] && ! all_verified; then
+        log "the fetch re-attached to had another file list; starting one for this step's files"
+        continue
+    fi
+    log "$file_count parameter file(s) verified in $params_folder"
+    exit 0
+done

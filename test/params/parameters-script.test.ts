@@ -172,6 +172,23 @@ describe("parameters.sh detached", () => {
         await waitFor("the worker to exit", () => !isWorker(pid, p));
     });
 
+    it("after re-attaching to a fetch started for another file list, fetches what this run needs", async () => {
+        const p = place();
+        const first = startScript("create", p.env(line("slow")));
+        await waitFor("the fetch to start", () => /slow\.params: fetching/.test(first.output()));
+        first.child.kill("SIGKILL");
+        await first.done;
+        const second = await runScript("create", p.env(`${line("slow")}\n${line("vk")}`));
+        expect(second.stderr).toBe("");
+        expect(second.code).toBe(0);
+        expect(second.stdout).toContain("re-attaching");
+        expect(second.stdout).toContain("the fetch re-attached to had another file list; starting one for this step's files");
+        expect(second.stdout).toContain("slow.params: verified (marker)");
+        expect(second.stdout).toMatch(/vk\.params: verified \(2\.0 KiB/);
+        expect(requestsFor("slow")).toHaveLength(1);
+        expect(requestsFor("vk")).toHaveLength(1);
+    });
+
     it("delete stops a running fetch, keeps its .part, and removes only the symlink it made", async () => {
         const p = place();
         const env = p.env(line("slow"));
