@@ -1,10 +1,17 @@
 // One way to run a host script from components/scripts, locally (dev) or over SSH: the same
-// text either way, its hash in `triggers` so a changed script runs again.
+// text either way, its hash beside its values so a changed script runs again.
+//
+// Why not `triggers`: @pulumi/command 1.2.1 marks `triggers` replaceOnChanges, and a replacement
+// runs the new step's create BEFORE the old step's delete — the old delete would then undo what
+// the new create just did (unmount /sealer, hugepages to 0, the parameter link gone). So every
+// re-run key lives in `environment`: a change there (or in the create text, which embeds script
+// and values) is an update in place, running the idempotent create again; delete runs at destroy.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { StepEnv } from "./policy-keys";
 
 export const SCRIPTS_DIR = path.join(__dirname, "scripts");
 
@@ -23,7 +30,7 @@ export interface HostScriptArgs {
     env: Record<string, pulumi.Input<string>>;
     /** Also run the script with "delete" on destroy. Defaults to true. */
     undo?: boolean;
-    /** More values whose change must re-run the step. */
+    /** More values whose change must re-run the step (in place, never a replacement). */
     triggers?: pulumi.Input<unknown>[];
 }
 
@@ -75,12 +82,20 @@ export function hostScript(
     const env = pulumi.output(args.env);
     const create = env.apply((e) => scriptCommand(args.script, e, "create"));
     const del = args.undo === false ? undefined : env.apply((e) => scriptCommand(args.script, e, "delete"));
-    const triggers = [scriptText(args.script).sha256, ...(args.triggers ?? [])];
-    // `update` = the (idempotent) create: a changed script or trigger then re-runs the step in
-    // place. Without it the command is replaced, and a replacement runs the new create before
-    // the old delete, which would undo what the new create just did (unmount, 0 hugepages).
+    const environment = stepEnvironment(args);
     if (on.kind === "local") {
-        return new command.local.Command(name, { create, update: create, delete: del, environment: args.env, triggers, interpreter: ["/bin/bash", "-c"] }, opts);
+        return new command.local.Command(name, { create, update: create, delete: del, environment, interpreter: ["/bin/bash", "-c"] }, opts);
     }
-    return new command.remote.Command(name, { connection: on.connection, create, update: create, delete: del, environment: args.env, triggers }, opts);
+    return new command.remote.Command(name, { connection: on.connection, create, update: create, delete: del, environment }, opts);
+}
+
+/** The step's values plus the keys that make a changed script or re-run value an update in place. */
+export function stepEnvironment(args: HostScriptArgs): pulumi.Output<Record<string, string>> {
+    return pulumi.all([pulumi.output(args.env), pulumi.output(args.triggers ?? [])]).apply(([env, rerunOn]) => {
+        const out: Record<string, string> = { ...(env as Record<string, string>) };
+        out[StepEnv.script] = args.script;
+        out[StepEnv.scriptSha256] = scriptText(args.script).sha256;
+        if (rerunOn.length) out[StepEnv.rerunOn] = JSON.stringify(rerunOn);
+        return out;
+    });
 }

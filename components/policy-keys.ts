@@ -93,3 +93,16 @@ export const SlotEnv = {
 
 /** The container path that must be a host bind mount in every slot (benchy copies the sealed file there). */
 export const SLOT_TMP_PATH = "/tmp";
+
+/**
+ * Environment every host step carries besides its own values. A step re-runs (update in place)
+ * when any of them changes; see components/host-command.ts for why not `triggers`.
+ */
+export const StepEnv = {
+    /** The script file the step runs, e.g. "mounts.sh". */
+    script: "SEALBENCH_SCRIPT",
+    /** SHA-256 of the script text as the host receives it (shared helpers inlined). */
+    scriptSha256: "SEALBENCH_SCRIPT_SHA256",
+    /** JSON list of further values whose change must re-run the step (e.g. container ids for the sweep). */
+    rerunOn: "SEALBENCH_RERUN_ON",
+} as const;

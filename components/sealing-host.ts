@@ -354,10 +354,8 @@ export class SealingHost extends pulumi.ComponentResource {
         // --- the steps, each after the previous and after the gate --------------------------
         const steps: HostStep[] = [];
         const step = (role: string, args: HostScriptArgs, extra: { dependsOn?: pulumi.Resource[] } = {}) => {
-            // The values are triggers too, so a changed config re-runs the step (in place:
-            // hostScript's update is the idempotent create).
-            const triggers = [pulumi.output(args.env).apply((e) => JSON.stringify(e)), ...(args.triggers ?? [])];
-            const s = hostScript(`${name}-${role}`, this.connection, { ...args, triggers }, {
+            // A changed value or script re-runs the step in place (see hostScript: never a replacement).
+            const s = hostScript(`${name}-${role}`, this.connection, args, {
                 ...child,
                 dependsOn: [...gate, ...steps.slice(-1), ...(extra.dependsOn ?? [])],
             });

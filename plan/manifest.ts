@@ -134,7 +134,7 @@ const SCRIPT_COMMAND = /printf %s '([A-Za-z0-9+/=]+)' \| base64 -d/g;
 /**
  * Replaces the project folders by "<project>" in every string, and the base64 script bodies of
  * host commands by a short digest of their normalized text: the script's own hash is in
- * `triggers` and its values in `environment`, so the digest is all a reviewer needs of it.
+ * `environment` (SEALBENCH_SCRIPT_SHA256) with its values, so the digest is all a reviewer needs of it.
  */
 export function normalizer(projectDirs: string[]): (v: unknown) => unknown {
     const dirs = [...new Set(projectDirs.filter((d) => d && d !== "/"))].sort((a, b) => b.length - a.length);

@@ -2,18 +2,17 @@
 // engine will run them, the slots with their CPUs, memory and mounts, and the proof parameter
 // files to fetch. Built from the resolved config (what was asked) and the recorded resources
 // (what the program declares), so a slot the program forgot shows up as missing.
-import * as fs from "fs";
 import { formatCpuset, parseCpuset } from "../components/cpuset";
 import { ResolvedHost, StackConfig, Target } from "../components/config";
-import { SCRIPTS_DIR, scriptText } from "../components/host-command";
-import { HostFactsEnv, SlotLabel, StorageEnv } from "../components/policy-keys";
+import { HostFactsEnv, SlotLabel, StepEnv, StorageEnv } from "../components/policy-keys";
+import { ParametersEnv } from "../components/proof-parameters";
 import { hostParameters, HostParameters } from "./params";
 import { RecordedResource } from "./run-program";
 
 export interface StepView {
     name: string;
     type: string;
-    /** Host script file it runs, when known from its hash in `triggers`. */
+    /** Host script file it runs (the step's StepEnv.script). */
     script?: string;
     /** Names of the nearest steps (of this host) it waits for, directly or through other resources. */
     after: string[];
@@ -71,20 +70,14 @@ function describeFacts(h: ResolvedHost): string {
     return `${h.facts.cpus} CPUs${numa}, ${h.facts.memoryGb} GB, boot disk ${h.facts.bootDisk ?? "not declared"}; ${reserved}; ${huge}; sectors ${h.sectorSize}`;
 }
 
-/** sha256 → script file name, for the scripts in components/scripts. */
-function scriptsByHash(): Map<string, string> {
-    const out = new Map<string, string>();
-    if (!fs.existsSync(SCRIPTS_DIR)) return out;
-    for (const f of fs.readdirSync(SCRIPTS_DIR)) {
-        if (f.endsWith(".sh")) out.set(scriptText(f).sha256, f);
-    }
-    return out;
-}
-
 function labelsOf(r: RecordedResource): Record<string, string> {
     const labels = r.inputs.labels;
     if (!Array.isArray(labels)) return {};
     return Object.fromEntries(labels.filter((l) => l && typeof l === "object").map((l) => [String((l as Record<string, unknown>).label), String((l as Record<string, unknown>).value)]));
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function envOf(r: RecordedResource): Record<string, unknown> {
@@ -174,15 +167,14 @@ function mib(n: number): string {
     return `${n} MiB (${((n * 2 ** 20) / 1e9).toFixed(0)} GB)`;
 }
 
-export function describePlan(stack: StackConfig, resources: readonly RecordedResource[], projectDir: string): PlanView {
+export function describePlan(stack: StackConfig, resources: readonly RecordedResource[]): PlanView {
     const grouped = resourcesByHost(stack.hosts.map((h) => h.name), resources);
-    const scripts = scriptsByHash();
     const hosts = stack.hosts.map((h): HostView => {
         const mine = grouped.get(h.name)!;
         const commands = mine.filter((r) => r.custom && r.type.startsWith("command:"));
         const steps = orderSteps(resources, commands).map(({ step, after }) => {
-            const triggers = Array.isArray(step.inputs.triggers) ? step.inputs.triggers : [];
-            const script = triggers.map((t) => (typeof t === "string" ? scripts.get(t) : undefined)).find((s) => s);
+            const env = (step.inputs.environment ?? {}) as Record<string, unknown>;
+            const script = typeof env[StepEnv.script] === "string" ? (env[StepEnv.script] as string) : undefined;
             return { name: step.name, type: step.type, script, after: after.filter((a) => commands.some((c) => c.name === a)) };
         });
         const containers = mine.filter((r) => r.type === "docker:index/container:Container");
@@ -213,7 +205,8 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
             .filter((r) => r.custom && !r.type.startsWith("command:") && r.type !== "docker:index/container:Container")
             .map((r) => `${r.type} ${r.name}`)
             .sort();
-        return { name: h.name, root: h.root, target: describeTarget(h.target), facts: describeFacts(h), steps, resources: others, slots, parameters: hostParameters(h, projectDir) };
+        const paramsStep = commands.find((c) => isObject(c.inputs.environment) && ParametersEnv.files in c.inputs.environment);
+        return { name: h.name, root: h.root, target: describeTarget(h.target), facts: describeFacts(h), steps, resources: others, slots, parameters: hostParameters(h, paramsStep) };
     });
     return { hosts, resourceCount: resources.length, customCount: resources.filter((r) => r.custom).length };
 }

@@ -3,7 +3,7 @@
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { resolveStack, ResolvedHost } from "../../components/config";
-import { HostFactsEnv, StorageEnv } from "../../components/policy-keys";
+import { HostFactsEnv, StepEnv, StorageEnv } from "../../components/policy-keys";
 import {
     bigDiskPaths,
     checkSealingHostArgs,
@@ -147,7 +147,8 @@ describe("SealingHost, ssh target", async () => {
 
     it("puts the host's declared shape and storage where policies read them", () => {
         const facts = env(byName(rs, "s1-facts"));
-        expect(Object.keys(facts).sort()).toEqual(Object.values(HostFactsEnv).sort());
+        expect(Object.keys(facts).sort()).toEqual([...Object.values(HostFactsEnv), StepEnv.script, StepEnv.scriptSha256].sort());
+        expect(facts[StepEnv.script]).toBe("host-facts.sh");
         expect(facts).toMatchObject({ SEALBENCH_CPUS: "96", SEALBENCH_MEMORY_GB: "512", SEALBENCH_BOOT_DISK: "/dev/sda", SEALBENCH_RESERVED_CPUS: "0-1", SEALBENCH_HUGEPAGE_BYTES: String(64 * 2 * 2 ** 20) });
         const storage = env(byName(rs, "s1-mounts"));
         for (const k of Object.values(StorageEnv)) expect(storage).toHaveProperty(k);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { resolveStack } from "../../components/config";
 import { scriptText } from "../../components/host-command";
-import { SlotLabel } from "../../components/policy-keys";
+import { SlotLabel, StepEnv } from "../../components/policy-keys";
 import { renderPlan } from "../../plan/render";
 import { RecordedResource } from "../../plan/run-program";
 import { describePlan, orderSteps, resourcesByHost } from "../../plan/view";
@@ -24,7 +24,7 @@ const HOST = "sealbench:host:SealingHost";
 describe("plan view", () => {
     // Host g1-h1 and g1-h10: a name prefix alone would mix them up.
     const host1 = rec(HOST, "g1-h1", { custom: false });
-    const facts = rec(CMD, "g1-h1-facts", { parent: host1.urn, inputs: { triggers: [scriptText(SCRIPT).sha256] } });
+    const facts = rec(CMD, "g1-h1-facts", { parent: host1.urn, inputs: { environment: { [StepEnv.script]: SCRIPT, [StepEnv.scriptSha256]: scriptText(SCRIPT).sha256 } } });
     const instance = rec("oci:Core/instance:Instance", "g1-h1-instance", { parent: host1.urn });
     const wait = rec(CMD, "g1-h1-wait", { parent: host1.urn, dependsOn: [instance.urn] });
     const mounts = rec(CMD, "g1-h1-mounts", { parent: host1.urn, dependsOn: [wait.urn] });
@@ -59,7 +59,7 @@ describe("plan view", () => {
                 mounts: [{ source: "/mnt/storage/bench/p2-1/tmp", target: "/tmp", type: "bind" }, { source: "/etc/localtime", target: "/etc/localtime", type: "bind", readOnly: true }],
             },
         });
-        const view = describePlan(stack, [container, rec(CMD, "h-facts", { inputs: { triggers: [scriptText(SCRIPT).sha256] } })], process.cwd());
+        const view = describePlan(stack, [container, rec(CMD, "h-facts", { inputs: { environment: { [StepEnv.script]: SCRIPT, [StepEnv.scriptSha256]: scriptText(SCRIPT).sha256 } } })]);
         const h = view.hosts[0];
         expect(h.target).toBe('ssh root@10.0.0.5:22, host key pinned, private key from config "sshPrivateKey"');
         expect(h.steps).toEqual([{ name: "h-facts", type: CMD, script: SCRIPT, after: [] }]);
