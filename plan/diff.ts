@@ -40,6 +40,11 @@ export interface PlanDiff {
 /** Base and head may be undefined: the stack file is absent on that side. */
 export function diffManifests(base: Manifest | undefined, head: Manifest | undefined): PlanDiff {
     const stack = head?.stack ?? base?.stack ?? "?";
+    const configErrors = { before: base?.configErrors, after: head?.configErrors };
+    // A side with an invalid config has no plan: comparing against it would call everything added or removed.
+    if (configErrors.before?.length || configErrors.after?.length) {
+        return { stack, stackChange: !base && head ? "added" : base && !head ? "removed" : undefined, configErrors, resources: [], verdicts: [] };
+    }
     const before = new Map((base?.resources ?? []).map((r) => [r.urn, r]));
     const after = new Map((head?.resources ?? []).map((r) => [r.urn, r]));
     const resources: ResourceChange[] = [];
@@ -62,7 +67,7 @@ export function diffManifests(base: Manifest | undefined, head: Manifest | undef
     return {
         stack,
         stackChange: !base && head ? "added" : base && !head ? "removed" : undefined,
-        configErrors: { before: base?.configErrors, after: head?.configErrors },
+        configErrors,
         resources,
         verdicts: diffVerdicts(base?.verdicts ?? [], head?.verdicts ?? []),
     };
@@ -153,7 +158,7 @@ function sameList(a?: string[], b?: string[]): boolean {
 // Markdown
 
 const MAX_PROPERTIES = 25;
-const MAX_VALUE = 80;
+const MAX_VALUE = 100;
 
 /** One stack's section of the pull-request comment. */
 export function renderDiffMarkdown(d: PlanDiff): string {
@@ -174,7 +179,7 @@ export function renderDiffMarkdown(d: PlanDiff): string {
         if (d.configErrors.after?.length) {
             lines.push("**Head's config is invalid** (no plan):", "", ...d.configErrors.after.map((p) => `- \`${code(p)}\``), "");
         } else if (d.configErrors.before?.length) {
-            lines.push(`Base's config was invalid (${d.configErrors.before.length} problem(s)); head's is valid.`, "");
+            lines.push(`Base's config was invalid (${d.configErrors.before.length} problem(s)); head's is valid: no resource-level diff (\`npm run plan\` shows head's whole plan).`, "");
         }
     }
     const section = (kind: ResourceChange["kind"], heading: string, withProps: boolean) => {
@@ -192,7 +197,8 @@ export function renderDiffMarkdown(d: PlanDiff): string {
             lines.push("| property | before | after |", "| --- | --- | --- |");
             for (const c of r.changes.slice(0, MAX_PROPERTIES)) {
                 const mark = r.replacedBy.includes(c.path) ? " (replaces)" : "";
-                lines.push(`| \`${cell(c.path)}\`${mark} | ${value(c.before)} | ${value(c.after)} |`);
+                const [before, after] = excerpts(c.before, c.after);
+                lines.push(`| \`${cell(c.path)}\`${mark} | ${before} | ${after} |`);
             }
             if (r.changes.length > MAX_PROPERTIES) lines.push(`| … ${r.changes.length - MAX_PROPERTIES} more | | |`);
             lines.push("", "</details>", "");
@@ -216,11 +222,31 @@ export function renderDiffMarkdown(d: PlanDiff): string {
     return `${lines.join("\n").trimEnd()}\n`;
 }
 
-function value(v: unknown): string {
-    if (v === undefined) return "—";
-    let text = typeof v === "string" ? v : JSON.stringify(v);
-    if (text.length > MAX_VALUE) text = `${text.slice(0, MAX_VALUE - 20)}… (${text.length} chars)`;
-    return `\`${cell(text)}\``;
+function asText(v: unknown): string | undefined {
+    return v === undefined ? undefined : typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/**
+ * Before and after as table cells. Long texts (script digests, JSON in environment values) are
+ * cut around where they first differ, so the cell shows the change, not the common start.
+ */
+export function excerpts(before: unknown, after: unknown): [string, string] {
+    const b = asText(before);
+    const a = asText(after);
+    let from = 0;
+    if (b !== undefined && a !== undefined && (b.length > MAX_VALUE || a.length > MAX_VALUE)) {
+        let same = 0;
+        while (same < b.length && same < a.length && b[same] === a[same]) same++;
+        from = Math.max(0, same - 20);
+    }
+    const cut = (t: string | undefined): string => {
+        if (t === undefined) return "—";
+        if (t.length <= MAX_VALUE) return `\`${cell(t)}\``;
+        const start = Math.min(from, Math.max(0, t.length - MAX_VALUE));
+        const part = t.slice(start, start + MAX_VALUE);
+        return `${start > 0 ? "…" : ""}\`${cell(part)}\`${start + MAX_VALUE < t.length ? "…" : ""} (${t.length} chars)`;
+    };
+    return [cut(b), cut(a)];
 }
 
 /** Text inside a table cell code span: no pipes, no newlines, no backticks. */

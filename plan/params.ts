@@ -2,9 +2,9 @@
 // parameters.json maps file name → {cid, digest, sector_size} and carries no sizes, so the sizes
 // shown are the ones known from the field notes, keyed by circuit (the file name without its
 // "vNN-" version prefix: a new version of the same circuit has the same size).
-import * as path from "path";
 import { ResolvedHost } from "../components/config";
-import { loadManifest, Manifest, neededFiles, ParamFile } from "../components/proof-parameters";
+import { loadManifest, Manifest, neededFiles, ParametersEnv } from "../components/proof-parameters";
+import { RecordedResource } from "./run-program";
 
 export interface ParameterFile {
     name: string;
@@ -34,33 +34,50 @@ export const KNOWN_SIZES: Record<string, { bytes: number; source: string }> = {
 
 const manifests = new Map<string, Manifest | Error>();
 
-function readManifest(file: string, projectDir: string): Manifest | Error {
-    const key = path.resolve(projectDir, file);
-    if (!manifests.has(key)) {
+function readManifest(file: string): Manifest | Error {
+    if (!manifests.has(file)) {
         try {
-            manifests.set(key, loadManifest(file, projectDir));
+            // Relative to the checkout, as the SealingHost's parameters step reads it.
+            manifests.set(file, loadManifest(file));
         } catch (e) {
-            manifests.set(key, e as Error);
+            manifests.set(file, e as Error);
         }
     }
-    return manifests.get(key)!;
+    return manifests.get(file)!;
 }
 
-/** The files the host's parameters step will fetch (components/proof-parameters.ts decides), with the sizes known. */
-export function hostParameters(host: ResolvedHost, projectDir: string): HostParameters {
+/**
+ * The files the host's parameters step will fetch: read off the step's environment when the
+ * program declares it (what will really be fetched), else worked out the way the step does
+ * (components/proof-parameters.ts), with the sizes known.
+ */
+export function hostParameters(host: ResolvedHost, step?: RecordedResource): HostParameters {
     const base = { folder: host.parameters.folder, link: host.parameters.link, manifest: host.parameters.manifest };
     if (!host.slots.some((s) => s.phase === "p34")) return { ...base, files: [], note: "none: no p34 slot (p1 and p2 need no proof parameters)" };
-    const manifest = readManifest(host.parameters.manifest, projectDir);
-    if (manifest instanceof Error) return { ...base, files: [], note: `cannot list the files: ${manifest.message}` };
-    let needed: ParamFile[];
-    try {
-        needed = neededFiles(host, manifest);
-    } catch (e) {
-        return { ...base, files: [], note: (e as Error).message };
+    const env = step?.inputs.environment as Record<string, unknown> | undefined;
+    const declared = typeof env?.[ParametersEnv.files] === "string" ? (env[ParametersEnv.files] as string) : undefined;
+    let needed: { name: string; sectorBytes?: number }[];
+    if (declared !== undefined) {
+        const manifest = readManifest(host.parameters.manifest);
+        needed = declared
+            .split("\n")
+            .filter((l) => l.trim())
+            .map((l) => {
+                const name = l.split(" ")[0];
+                return { name, sectorBytes: manifest instanceof Error ? undefined : manifest[name]?.sector_size };
+            });
+    } else {
+        const manifest = readManifest(host.parameters.manifest);
+        if (manifest instanceof Error) return { ...base, files: [], note: `cannot list the files: ${manifest.message}` };
+        try {
+            needed = neededFiles(host, manifest);
+        } catch (e) {
+            return { ...base, files: [], note: (e as Error).message };
+        }
     }
     const files = needed.map((f) => {
         const known = KNOWN_SIZES[f.name.replace(/^v\d+-/, "")];
-        return { name: f.name, sectorBytes: f.sectorBytes, size: known?.bytes, sizeSource: known?.source };
+        return { name: f.name, sectorBytes: f.sectorBytes ?? 0, size: known?.bytes, sizeSource: known?.source };
     });
-    return { ...base, files };
+    return { ...base, files, note: files.length ? undefined : "the parameters step fetches no file" };
 }

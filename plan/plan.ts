@@ -50,7 +50,7 @@ export async function planStackFile(stackFile: string): Promise<PlanResult> {
     const t2 = performance.now();
     const verdicts = judge(run.resources);
     const t3 = performance.now();
-    const view = describePlan(loaded.stack, run.resources, projectDir);
+    const view = describePlan(loaded.stack, run.resources);
     const manifest = buildManifest(shown, run.resources, verdicts, normalize);
     const text = renderPlan({ stackFile: shown, view, verdicts });
     const t4 = performance.now();

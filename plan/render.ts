@@ -22,6 +22,7 @@ export function formatBytes(n: number): string {
 }
 
 function sectorName(bytes: number): string {
+    if (!bytes) return "?";
     return Object.entries(SECTOR_BYTES).find(([, b]) => b === bytes)?.[0] ?? `${bytes} B`;
 }
 

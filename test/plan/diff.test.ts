@@ -1,6 +1,6 @@
 // plan:diff on two known manifests: what a reviewer must see, and how it is classified.
 import { describe, expect, it } from "vitest";
-import { diffManifests, flatten, isEmptyDiff, renderDiffMarkdown } from "../../plan/diff";
+import { diffManifests, excerpts, flatten, isEmptyDiff, renderDiffMarkdown } from "../../plan/diff";
 import { Manifest, MANIFEST_FORMAT, ManifestResource, ManifestVerdict } from "../../plan/manifest";
 import { replacingPaths } from "../../plan/replace-rules";
 
@@ -137,7 +137,10 @@ describe("plan:diff", () => {
         expect(added.resources.every((r) => r.kind === "add")).toBe(true);
         expect(diffManifests(base, undefined).resources.every((r) => r.kind === "remove")).toBe(true);
         const broken: Manifest = { ...manifest([]), configErrors: ["Pulumi.dev.yaml:9:7 hosts[0].name \"Dev\": expected a lowercase name"] };
-        const md = renderDiffMarkdown(diffManifests(base, broken));
+        const invalid = diffManifests(base, broken);
+        // No plan on that side: nothing is called removed.
+        expect(invalid.resources).toEqual([]);
+        const md = renderDiffMarkdown(invalid);
         expect(md).toContain("**Head's config is invalid** (no plan):");
         expect(md).toContain('- `Pulumi.dev.yaml:9:7 hosts[0].name "Dev": expected a lowercase name`');
     });
@@ -147,7 +150,14 @@ describe("plan:diff", () => {
         const b = manifest([res(COMMAND, "x", { create: `echo ${"y".repeat(200)}` })]);
         const md = renderDiffMarkdown(diffManifests(a, b));
         expect(md).toContain("`a \\| b`");
-        expect(md).toMatch(/… \(205 chars\)/);
+        expect(md).toMatch(/`… \(205 chars\)/);
+    });
+
+    it("cuts two long texts around where they first differ", () => {
+        const common = `{"SEALBENCH_HOST":"dev","SEALBENCH_DIRS":"${"<project>/.sealbench/dev-root/mnt/storage/bench/".repeat(3)}`;
+        const [b, a] = excerpts(`${common}p2-2"}`, `${common}p34-1"}`);
+        expect(b).toMatch(/^…`.*bench\/p2-2"}` \(\d+ chars\)$/);
+        expect(a).toMatch(/^…`.*bench\/p34-1"}` \(\d+ chars\)$/);
     });
 
     it("flattens keyed lists by their key, other lists by index", () => {
