@@ -57,7 +57,8 @@ describe.each(["python", "tail"])("parameters.sh fetch (digest via %s)", (follow
 
     it("fetches, verifies and links; a re-run with everything present reads nothing and takes under a second", async () => {
         const p = place();
-        const e = env(p, `${line("small")}\n${line("vk")}\n`);
+        // The default progress interval: a leftover progress `sleep` must not keep the lock held.
+        const e = env(p, `${line("small")}\n${line("vk")}\n`, { SEALBENCH_PARAMS_PROGRESS_SECONDS: "5" });
         const first = await runScript("create", e);
         expect(first.stderr).toBe("");
         expect(first.code).toBe(0);

@@ -185,7 +185,9 @@ params_fetch_one() {
             params_say "$name: fetching from $url"
         fi
         rm -f "$headers" "$curl_err"
-        params_progress "$name" "$part" "$headers" &
+        # The worker's lock (fd 9) stays with curl, so no second writer starts on this .part while
+        # it runs, but not with the progress loop: its last `sleep` outlives a kill.
+        params_progress "$name" "$part" "$headers" 9>&- &
         progress_pid=$!
         # --speed-limit/--speed-time: a gateway that stalls is dropped and resumed, not waited on.
         curl -sS -f -L --connect-timeout 30 --speed-limit 1024 --speed-time 120 \
