@@ -44,9 +44,14 @@ describe("npm run plan", () => {
         expect(steps.filter((s) => expected.includes(s))).toEqual(expected);
         expect(text).toMatch(/^ +p2-1 +p2 +0 +1 /m);
         expect(text).toMatch(/^ +p2-2 +p2 +1 +1 /m);
+        // Every path of the dev stack is under its project-local root; the slot's /tmp is its folder there.
+        expect(text).toContain(`root: ${root}/.sealbench/dev-root (host paths below are under it: <root>)`);
+        expect(text).toMatch(/^ {20,}<root>\/mnt\/storage\/bench\/p2-1\/tmp → \/tmp$/m);
+        expect(text).toMatch(/^ {20,}<root>\/mnt\/storage\/filecoin-proof-parameters → \/var\/tmp\/filecoin-proof-parameters:ro$/m);
+        expect(text).toContain("docker:index/image:Image dev-bench-image");
         expect(text).toContain("none: no p34 slot (p1 and p2 need no proof parameters)");
-        expect(text).not.toContain("MANDATORY");
-        expect(text).toContain("Result: no mandatory violation");
+        expect(text).toContain("Policy verdicts:\n  none: every rule passes");
+        expect(text).toContain("Result: no mandatory violation (0 advisory finding(s)).");
         // The manifest: every custom resource with type, name and inputs; paths under <project>.
         const names = dev.manifest.resources.map((r) => r.name);
         expect(names).toEqual(expect.arrayContaining(["dev", "dev-facts", "dev-mounts", "dev-layout", "dev-hugepages", "dev-docker"]));
@@ -91,6 +96,9 @@ describe("npm run plan", () => {
             "p2-3 p2 110-127,192-219 46",
             "p34-1 p34 176-191,220-251 48",
         ]);
+        // C2's container limit: 45 GB + 30 GB × 5 threads, in Docker's MiB.
+        expect(text).toMatch(/^ +p34-1 +p34 +176-191,220-251 +48 +185967 MiB \(195 GB\) /m);
+        expect(text).toMatch(/^ +\d+\. bench-e4-parameters \(parameters\.sh\)/m);
         expect(text).toMatch(/v28-stacked-proof-of-replication-merkletree-poseidon_hasher-8-8-0-sha256_hasher-82a357d2[0-9a-f]+\.params +32GiB +42671800320 bytes/);
         expect(text).toMatch(/v28-stacked-proof-of-replication-merkletree-poseidon_hasher-8-8-0-sha256_hasher-82a357d2[0-9a-f]+\.vk +32GiB +unknown/);
         // The private key reaches the SSH connections only as a secret.
@@ -98,6 +106,7 @@ describe("npm run plan", () => {
         expect(facts.type).toBe("command:remote:Command");
         expect(facts.secretInputs).toContain("connection");
         expect(oci.json).not.toMatch(/cGxhY2Vob2xkZXIgY2lwaGVydGV4dA/);
+        expect(text).toContain("Policy verdicts:\n  none: every rule passes");
         const instance = oci.manifest.resources.find((r) => r.type === "oci:Core/instance:Instance")!;
         expect(instance.inputs).toMatchObject({ shape: "BM.Standard.E4.128", availabilityDomain: "Uocm:EU-FRANKFURT-1-AD-1" });
     });
@@ -145,6 +154,34 @@ describe("npm run plan", () => {
         const m = JSON.parse(fs.readFileSync(out, "utf8")) as Manifest;
         expect(m.resources).toEqual([]);
         expect(m.configErrors).toHaveLength(2);
+    });
+
+    it("plan:diff of the dev plan and a head with a p34 slot instead of p2-2: Markdown for the pull request", () => {
+        const headDir = path.join(tmp, "head");
+        fs.mkdirSync(headDir);
+        const headStack = path.join(headDir, "Pulumi.dev.yaml");
+        fs.writeFileSync(headStack, fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8").replace(/- phase: p2\n( +)count: 2/, "- phase: p2\n$1count: 1\n        - phase: p34\n$1count: 1"));
+        const head = planJson("--config", headStack);
+        expect(head.code).toBe(0);
+        const files = { base: path.join(tmp, "base.json"), head: path.join(tmp, "head.json"), none: path.join(tmp, "none.json") };
+        fs.writeFileSync(files.base, dev.json);
+        fs.writeFileSync(files.head, head.json);
+        fs.writeFileSync(files.none, "");
+        const diff = (...args: string[]) => spawnSync(tsx, ["bin/plan-diff.ts", ...args], { cwd: root, encoding: "utf8" });
+        const md = diff(files.base, files.head);
+        expect(md.status).toBe(0);
+        expect(md.stdout).toMatch(/^### `Pulumi\.dev\.yaml`\n/);
+        expect(md.stdout).toContain("#### Removed\n\n- `dev-bench-p2-2` (docker:index/container:Container)");
+        expect(md.stdout).toContain("#### Added\n\n- `dev-bench-p34-1` (docker:index/container:Container)");
+        // The parameters step now fetches the 2 KiB PoRep files: an update in place, property by property.
+        expect(md.stdout).toMatch(/\| `environment\.SEALBENCH_PARAMS_FILES` \| `` \| `v28-stacked-proof-of-replication/);
+        expect(diff(files.base, files.base).stdout).toBe("**`Pulumi.dev.yaml`**: no changes: the same resources, inputs and policy verdicts on base and head.\n");
+        const added = diff(files.none, files.head).stdout;
+        expect(added).toMatch(/^### `Pulumi\.dev\.yaml` \(stack added\)/);
+        expect(added).toContain(`**${head.manifest.resources.length} to add, 0 to replace, 0 to change, 0 to remove**`);
+        const bad = diff(files.base);
+        expect(bad.status).toBe(2);
+        expect(bad.stderr).toMatch(/usage: npm run plan:diff/);
     });
 
     it("refuses bad arguments with exit 2 and a usage line", () => {
