@@ -232,6 +232,14 @@ inspect_link() {
     fi
 }
 
+is_needed() {
+    local name cid digest
+    while read -r name cid digest; do
+        [ "$name" = "$1" ] && return 0
+    done <<<"$files"
+    return 1
+}
+
 make_link() {
     local entry name tmp
     case "$link_action" in
@@ -244,6 +252,10 @@ make_link() {
                     # Same content as the copy already in the folder (checked by inspect_link).
                     rm -f "$entry"
                     log "$name: already in $params_folder with the same content; dropped the copy in $link"
+                elif is_needed "$name" && [ ! -e "$params_folder/$name.part" ]; then
+                    # Not trusted until its digest matches: it arrives as a .part the fetch checks.
+                    mv -n "$entry" "$params_folder/$name.part"
+                    log "$name: moved from $link to $params_folder (as $name.part until verified)"
                 else
                     mv -n "$entry" "$params_folder/"
                     log "$name: moved from $link to $params_folder"

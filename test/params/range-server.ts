@@ -62,7 +62,7 @@ export async function startRangeServer(files: Record<string, ServedFile>): Promi
             const m = /^bytes=(\d+)-(\d*)$/.exec(range);
             if (!m || Number(m[1]) >= size) {
                 log(416);
-                res.writeHead(416, { "content-range": `bytes */${size}` }).end();
+                res.writeHead(416, { "content-range": `bytes */${size}`, "content-length": 0 }).end();
                 return;
             }
             start = Number(m[1]);

@@ -164,16 +164,10 @@ params_fetch_one() {
     fi
     rm -f "$(params_marker "$name")"
     if [ -e "$file" ]; then
-        # Moved in from the old folder, or fetched by another tool: hash it once, keep it if right.
-        params_say "$name: present without a marker, checking its digest"
-        actual=$(params_hash <"$file")
-        if [ "$actual" = "$digest" ]; then
-            params_write_marker "$name" "$digest"
-            params_say "$name: verified (hashed)"
-            return 0
-        fi
-        params_say "$name: digest $actual, expected $digest: removing it and fetching again"
-        rm -f "$file"
+        # Put there by another tool or by hand: not trusted until its digest matches, so it leaves
+        # the final name and is checked like any .part (a whole one gets a 416 and is hashed once).
+        params_say "$name: present without a marker; checking it as $name.part"
+        mv -f "$file" "$part"
     fi
 
     while :; do
