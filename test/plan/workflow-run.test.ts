@@ -63,4 +63,24 @@ describe("preview workflow: plan base and head", () => {
         expect(comment).toMatch(/\| new \| `host-key-pinned` \| mandatory \| `bench-e4-facts` \|/);
         expect(comment).toMatch(/⛔ \d+ mandatory violation\(s\) in head/);
     });
+
+    it("lists the stacks that pulumi preview runs on: not dev, not examples, and only with the secrets", () => {
+        const wf = parse(fs.readFileSync(path.join(root, ".github/workflows/preview.yml"), "utf8")) as { jobs: Record<string, { steps: { id?: string; run?: string }[] }> };
+        const script = wf.jobs["stacks"].steps.find((s) => s.id === "list")!.run!;
+        const list = (files: string[], secrets: boolean) => {
+            const dir = fs.mkdtempSync(path.join(tmp, "stacks-"));
+            for (const f of files) fs.writeFileSync(path.join(dir, f), "config: {}\n");
+            const output = path.join(dir, "github-output");
+            const r = spawnSync("bash", ["-eo", "pipefail", "-c", script], {
+                cwd: dir,
+                encoding: "utf8",
+                env: { ...process.env, HAS_PULUMI: String(secrets), HAS_OCI: String(secrets), GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: path.join(dir, "summary") },
+            });
+            expect(r.status, r.stderr).toBe(0);
+            return fs.readFileSync(output, "utf8");
+        };
+        expect(list(["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.oci-example.yaml", "Pulumi.prod.yaml", "Pulumi.bench-b.yaml"], true)).toBe('names=["bench-b","prod"]\nenabled=true\n');
+        expect(list(["Pulumi.dev.yaml", "Pulumi.prod.yaml"], false)).toBe('names=["prod"]\nenabled=false\n');
+        expect(list(["Pulumi.dev.yaml"], true)).toBe("names=[]\nenabled=false\n");
+    });
 });
