@@ -35,18 +35,31 @@ export async function planStackFile(stackFile: string): Promise<PlanResult> {
     const relative = path.relative(process.cwd(), absolute);
     const shown = relative && !relative.startsWith("..") ? relative : path.basename(absolute);
     const normalize = { projectDirs: [CHECKOUT_DIR, projectDir] };
+    const invalid = (problems: string[], timings: PlanResult["timings"]): PlanResult => ({
+        exitCode: EXIT.invalidConfig,
+        text: `${shown}: invalid config, ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join("\n")}\n`,
+        manifest: invalidManifest(shown, problems, normalize),
+        verdicts: [],
+        timings,
+    });
     let loaded: ReturnType<typeof loadStackFile>;
     try {
         loaded = loadStackFile(stackFile);
     } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
-        const problems = e.problems.map(formatProblem);
-        const text = `${shown}: invalid config, ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join("\n")}\n`;
-        const zero = { load: performance.now() - t0, program: 0, policies: 0, describe: 0 };
-        return { exitCode: EXIT.invalidConfig, text, manifest: invalidManifest(shown, problems, normalize), verdicts: [], timings: zero };
+        return invalid(e.problems.map(formatProblem), { load: performance.now() - t0, program: 0, policies: 0, describe: 0 });
     }
     const t1 = performance.now();
-    const run = await withoutCostlyStacks(() => runProgram(loaded.file, { projectDir }));
+    let run: ProgramRun;
+    try {
+        run = await withoutCostlyStacks(() => runProgram(loaded.file, { projectDir }));
+    } catch (e) {
+        // Components refuse values the schema lets through (e.g. a "|" in mount options) with a
+        // plain Error before any resource is made: that is the config's fault. A TypeError or
+        // the like is a bug, and goes up with its stack.
+        if (!(e instanceof Error) || e.constructor !== Error) throw e;
+        return invalid([`${shown}: the program refused the config: ${e.message}`], { load: t1 - t0, program: performance.now() - t1, policies: 0, describe: 0 });
+    }
     const t2 = performance.now();
     const verdicts = judge(run.resources);
     const t3 = performance.now();

@@ -156,6 +156,16 @@ describe("npm run plan", () => {
         expect(m.configErrors).toHaveLength(2);
     });
 
+    it("exits 2, not with a crash, when a component refuses a value the schema lets through", () => {
+        const file = path.join(tmp, "Pulumi.pipe.yaml");
+        const text = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8").replace("- kind: existing\n", '- kind: nfs\n          source: "10.0.0.1:/x"\n          options: "rw|hard"\n');
+        expect(text).toContain("rw|hard");
+        fs.writeFileSync(file, text);
+        const r = plan("--config", file);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain('Pulumi.pipe.yaml: the program refused the config: mount field "rw|hard" contains "|" or a newline');
+    });
+
     it("plan:diff of the dev plan and a head with a p34 slot instead of p2-2: Markdown for the pull request", () => {
         const headDir = path.join(tmp, "head");
         fs.mkdirSync(headDir);
