@@ -1,6 +1,7 @@
 // The offline plan of one stack file: validate the config, run the real program under mocks,
 // judge the recorded resources with the policy pack, and describe the result for people (text)
 // and for the diff (manifest). Used by `npm run plan`, its tests and `npm run bench:plan`.
+import { PolicyPackConfig } from "@pulumi/policy";
 import * as path from "path";
 import { ConfigError, formatProblem } from "../components/config";
 import { loadStackFile } from "../components/stack-file";
@@ -28,7 +29,12 @@ export interface PlanResult {
     timings: { load: number; program: number; policies: number; describe: number };
 }
 
-export async function planStackFile(stackFile: string): Promise<PlanResult> {
+export interface PlanOptions {
+    /** The policy pack's config, as `pulumi preview --policy-pack-config <file>` reads it. */
+    policyConfig?: PolicyPackConfig;
+}
+
+export async function planStackFile(stackFile: string, options: PlanOptions = {}): Promise<PlanResult> {
     const t0 = performance.now();
     const absolute = path.resolve(stackFile);
     const projectDir = path.dirname(absolute);
@@ -61,7 +67,7 @@ export async function planStackFile(stackFile: string): Promise<PlanResult> {
         return invalid([`${shown}: the program refused the config: ${e.message}`], { load: t1 - t0, program: performance.now() - t1, policies: 0, describe: 0 });
     }
     const t2 = performance.now();
-    const verdicts = judge(run.resources);
+    const verdicts = judge(run.resources, options.policyConfig);
     const t3 = performance.now();
     const view = describePlan(loaded.stack, run.resources);
     const manifest = buildManifest(shown, run.resources, verdicts, normalize);

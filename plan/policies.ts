@@ -1,13 +1,15 @@
 // The policy verdicts of a plan: the pack's rules run over the recorded resources by
 // policies/run-rules.ts, the code the pack's own tests use, so the offline plan judges exactly
 // what `pulumi preview --policy-pack policies` would.
+import { PolicyPackConfig } from "@pulumi/policy";
 import { evaluatePolicies, Verdict } from "../policies/run-rules";
 import { RecordedResource } from "./run-program";
 
 export type { Verdict };
 
-export function judge(resources: readonly RecordedResource[]): Verdict[] {
-    return sortVerdicts(evaluatePolicies(resources));
+/** `config` as `--policy-pack-config` takes it: per rule, a level or `{enforcementLevel, ...thresholds}`. */
+export function judge(resources: readonly RecordedResource[], config: PolicyPackConfig = {}): Verdict[] {
+    return sortVerdicts(evaluatePolicies(resources, config));
 }
 
 /** Mandatory verdicts refuse a plan; advisory ones are shown and do not. */

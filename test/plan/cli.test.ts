@@ -194,6 +194,19 @@ describe("npm run plan", () => {
         expect(bad.stderr).toMatch(/usage: npm run plan:diff/);
     });
 
+    it("takes the policy pack's config: an advisory rule made mandatory refuses the plan", () => {
+        const file = path.join(tmp, "Pulumi.privileged.yaml");
+        fs.writeFileSync(file, fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8").replace("benchyDir: /root/worker", "benchyDir: /root/worker\n        privileged: true"));
+        const advisory = plan("--config", file);
+        expect(advisory.code).toBe(0);
+        expect(advisory.stdout).toMatch(/^ +ADVISORY +no-privileged-slots on dev-bench-p2-1: /m);
+        const config = path.join(tmp, "policy-config.json");
+        fs.writeFileSync(config, JSON.stringify({ "no-privileged-slots": "mandatory" }));
+        const mandatory = plan("--config", file, "--policy-config", config);
+        expect(mandatory.code).toBe(1);
+        expect(mandatory.stdout).toMatch(/^ +MANDATORY no-privileged-slots on dev-bench-p2-1: /m);
+    });
+
     it("refuses bad arguments with exit 2 and a usage line", () => {
         const r = plan("--stack");
         expect(r.code).toBe(2);
