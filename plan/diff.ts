@@ -56,7 +56,7 @@ export function diffManifests(base: Manifest | undefined, head: Manifest | undef
         }
         const changes = diffValues(comparable(old), comparable(r));
         if (changes.length === 0) continue;
-        const replacedBy = old.deleteBeforeReplace !== r.deleteBeforeReplace ? [] : replacingPaths(r.type, changes.map((c) => c.path));
+        const replacedBy = replacingPaths(r.type, changes.map((c) => c.path));
         resources.push({ urn, type: r.type, name: r.name, kind: replacedBy.length ? "replace" : "update", changes, replacedBy });
     }
     for (const [urn, r] of before) {
