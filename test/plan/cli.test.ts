@@ -105,6 +105,7 @@ describe("npm run plan", () => {
         const facts = oci.manifest.resources.find((r) => r.name === "bench-e4-facts")!;
         expect(facts.type).toBe("command:remote:Command");
         expect(facts.secretInputs).toContain("connection");
+        expect(facts.inputs.connection).toBe("[secret]");
         expect(oci.json).not.toMatch(/cGxhY2Vob2xkZXIgY2lwaGVydGV4dA/);
         expect(text).toContain("Policy verdicts:\n  none: every rule passes");
         const instance = oci.manifest.resources.find((r) => r.type === "oci:Core/instance:Instance")!;
