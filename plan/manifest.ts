@@ -143,13 +143,20 @@ export function normalizer(projectDirs: string[]): (v: unknown) => unknown {
         for (const d of dirs) if (out.includes(d)) out = out.split(d).join(PROJECT_TOKEN);
         return out;
     };
+    const scripts = new Map<string, string>();
     const str = (s: string): string => {
         if (s === SECRET_PLACEHOLDER) return s;
         if (!s.includes("| base64 -d")) return s.includes("/") ? text(s) : s;
         const withScripts = s.replace(SCRIPT_COMMAND, (_all, b64: string) => {
-            const body = text(Buffer.from(b64, "base64").toString("utf8"));
-            const digest = crypto.createHash("sha256").update(body).digest("hex").slice(0, 16);
-            return `printf %s '<script ${Buffer.byteLength(body)} bytes, sha256 ${digest}>' | base64 -d`;
+            // A step's create and update are the same text: decode and hash it once.
+            let short = scripts.get(b64);
+            if (short === undefined) {
+                const body = text(Buffer.from(b64, "base64").toString("utf8"));
+                const digest = crypto.createHash("sha256").update(body).digest("hex").slice(0, 16);
+                short = `printf %s '<script ${Buffer.byteLength(body)} bytes, sha256 ${digest}>' | base64 -d`;
+                scripts.set(b64, short);
+            }
+            return short;
         });
         return text(withScripts);
     };
