@@ -6,8 +6,9 @@
 //   argument is ForceNew; only the ones `docker update` and the provider's Update can change in
 //   place are updated: restart policy, cpuSet, cpuShares, memory, memorySwap and the provider's
 //   own bookkeeping flags. A new image digest is a new container.
-// - docker Image: there is no in-place update of a built image; any input change is a new build,
-//   a new digest, and so a replacement (and, through `image`, replaced containers).
+// - docker Image (the provider's native resource since 4.x): a changed build or context is an
+//   update that builds again; the new digest reaches the slots through their `image` input, and
+//   that replaces them.
 // - command local/remote Command (@pulumi/command 1.x): a change of `triggers` replaces (runs
 //   delete, then create); a change of `create`, `environment` or the connection is an update that
 //   runs `create` again without `delete` first (DESIGN.md: "A change of create text does not
@@ -36,7 +37,6 @@ export const REPLACE_RULES: Record<string, ReplaceRule> = {
             "wait", "waitTimeout", "containerReadRefreshTimeoutMilliseconds", "healthcheck", "init", "tmpfs",
         ],
     },
-    "docker:index/image:Image": { forceNew: "*", inPlace: [] },
     "docker:index/remoteImage:RemoteImage": { forceNew: "*", inPlace: ["keepLocally", "forceRemove"] },
     "command:local:Command": { forceNew: ["triggers"] },
     "command:remote:Command": { forceNew: ["triggers"] },
