@@ -1,7 +1,7 @@
 // Compares two plan manifests (a pull request's base and head) and writes the Markdown that the
 // preview workflow posts on the pull request.
 import { Manifest, ManifestResource, ManifestVerdict } from "./manifest";
-import { replacingPaths } from "./replace-rules";
+import { refusedPaths, replacingPaths } from "./replace-rules";
 
 export interface PropertyChange {
     path: string;
@@ -18,6 +18,8 @@ export interface ResourceChange {
     changes: PropertyChange[];
     /** For "replace": the changed paths that force it. */
     replacedBy: string[];
+    /** Changed paths the provider refuses to update (the up would fail). */
+    refused?: string[];
 }
 
 export interface VerdictChange {
@@ -56,8 +58,10 @@ export function diffManifests(base: Manifest | undefined, head: Manifest | undef
         }
         const changes = diffValues(comparable(old), comparable(r));
         if (changes.length === 0) continue;
-        const replacedBy = replacingPaths(r.type, changes.map((c) => c.path));
-        resources.push({ urn, type: r.type, name: r.name, kind: replacedBy.length ? "replace" : "update", changes, replacedBy });
+        const paths = changes.map((c) => c.path);
+        const replacedBy = replacingPaths(r.type, paths);
+        const refused = refusedPaths(r.type, paths);
+        resources.push({ urn, type: r.type, name: r.name, kind: replacedBy.length ? "replace" : "update", changes, replacedBy, ...(refused.length ? { refused } : {}) });
     }
     for (const [urn, r] of before) {
         if (!after.has(urn)) resources.push({ urn, type: r.type, name: r.name, kind: "remove", changes: [], replacedBy: [] });
@@ -188,7 +192,8 @@ export function renderDiffMarkdown(d: PlanDiff): string {
         lines.push(`#### ${heading}`, "");
         for (const r of list) {
             const why = r.replacedBy.length ? ` — replaced because ${r.replacedBy.slice(0, 3).map((p) => `\`${code(p)}\``).join(", ")}${r.replacedBy.length > 3 ? "…" : ""} changed` : "";
-            lines.push(`- \`${code(r.name)}\` (${code(r.type)})${why}`);
+            const refused = r.refused?.length ? ` — ⚠ the provider refuses a change of ${r.refused.map((p) => `\`${code(p)}\``).join(", ")} after creation: \`pulumi up\` would fail` : "";
+            lines.push(`- \`${code(r.name)}\` (${code(r.type)})${why}${refused}`);
         }
         lines.push("");
         if (!withProps) return;

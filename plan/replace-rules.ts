@@ -14,7 +14,9 @@
 //   runs `create` again without `delete` first (DESIGN.md: "A change of create text does not
 //   replace; triggers do").
 // - oci Core Instance: availabilityDomain, the VNIC's subnet and the boot source (image) force a
-//   new instance; shape, metadata and the boot volume size are updated in place.
+//   new instance; shape and the boot volume size are updated in place. OCI refuses any change of
+//   metadata.user_data or metadata.ssh_authorized_keys after launch: the update would fail, so
+//   the diff warns instead of calling it a change.
 // - oci Core Volume: availabilityDomain forces a new volume; growing sizeInGbs and vpusPerGb are
 //   updated in place. VolumeAttachment: every argument forces a new attachment.
 // Unknown types: updated in place (the plan says which properties changed either way).
@@ -26,6 +28,8 @@ export interface ReplaceRule {
     inPlace?: string[];
     /** Nested paths (input.sub) that replace, for inputs that are otherwise updated in place. */
     forceNewPaths?: string[];
+    /** Paths the provider refuses to change after creation: `pulumi up` would fail. */
+    refusedPaths?: string[];
 }
 
 export const REPLACE_RULES: Record<string, ReplaceRule> = {
@@ -43,6 +47,7 @@ export const REPLACE_RULES: Record<string, ReplaceRule> = {
     "oci:Core/instance:Instance": {
         forceNew: ["availabilityDomain"],
         forceNewPaths: ["createVnicDetails.subnetId", "sourceDetails.sourceId", "sourceDetails.sourceType"],
+        refusedPaths: ["metadata.user_data", "metadata.ssh_authorized_keys"],
     },
     "oci:Core/volume:Volume": { forceNew: ["availabilityDomain"] },
     "oci:Core/volumeAttachment:VolumeAttachment": { forceNew: "*", inPlace: [] },
@@ -65,4 +70,10 @@ export function replacingPaths(type: string, changedPaths: readonly string[]): s
 
 function topLevel(path: string): string {
     return /^[^.[]*/.exec(path)![0];
+}
+
+/** The changed paths the provider refuses to update on an existing resource of this type. */
+export function refusedPaths(type: string, changedPaths: readonly string[]): string[] {
+    const refused = REPLACE_RULES[type]?.refusedPaths ?? [];
+    return changedPaths.filter((p) => refused.some((f) => p === f || p.startsWith(`${f}.`) || p.startsWith(`${f}[`)));
 }

@@ -98,6 +98,13 @@ describe("plan:diff", () => {
         expect(replacingPaths("oci:Core/volumeAttachment:VolumeAttachment", ["instanceId"])).toEqual(["instanceId"]);
     });
 
+    it("warns when OCI would refuse the change: cloud-init user data of a launched instance", () => {
+        const instance = (userData: string) => manifest([res("oci:Core/instance:Instance", "h-instance", { shape: "BM.Standard.E4.128", metadata: { user_data: userData, ssh_authorized_keys: "ssh-ed25519 AAAA" } })]);
+        const d = diffManifests(instance("I2Nsb3VkLWNvbmZpZwo="), instance("I2Nsb3VkLWNvbmZpZwpwYWNrYWdlczogW2pxXQo="));
+        expect(d.resources).toEqual([expect.objectContaining({ kind: "update", refused: ["metadata.user_data"] })]);
+        expect(renderDiffMarkdown(d)).toContain("- `h-instance` (oci:Core/instance:Instance) — ⚠ the provider refuses a change of `metadata.user_data` after creation: `pulumi up` would fail");
+    });
+
     it("reports verdicts that changed, appeared and were resolved", () => {
         expect(d.verdicts.map((v) => [v.kind, v.policy])).toEqual([
             ["changed", "c2-memory-fits"],
