@@ -69,7 +69,8 @@ export function renderPlan({ stackFile, view, verdicts }: RenderInput): string {
             const known = p.files.filter((f) => f.size !== undefined);
             out.push(...table(["file", "sector", "size"], p.files.map((f) => [f.name, sectorName(f.sectorBytes), f.size !== undefined ? `${f.size} bytes (${formatBytes(f.size)}, ${f.sizeSource})` : "unknown"])));
             const total = known.reduce((n, f) => n + f.size!, 0);
-            out.push(`    ${p.files.length} file(s); ${known.length === p.files.length ? "" : `${p.manifest} has no sizes; `}known sizes add up to ${formatBytes(total)}`);
+            const sizes = known.length === 0 ? "sizes unknown" : `known sizes add up to ${formatBytes(total)}`;
+            out.push(`    ${p.files.length} file(s); ${known.length === p.files.length ? "" : `${p.manifest} has no sizes; `}${sizes}`);
         }
     }
     out.push("", "Policy verdicts:");
