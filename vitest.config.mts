@@ -8,6 +8,6 @@ export default defineConfig({
         hookTimeout: 300_000,
         // Tests that change host state (hugepages, mounts, the Docker engine) must not interleave.
         fileParallelism: false,
-        reporters: ["default"],
+        reporters: ["default", "./test/support/summary-reporter.ts"],
     },
 });
