@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the host scripts. Sourced when a script runs from the checkout (tests);
 # inlined by components/host-command.ts when a script is sent to a host, so a host never needs
 # the checkout. No `set` here: the including script owns its shell options.

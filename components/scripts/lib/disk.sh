@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Which disk holds a folder. The boot-disk guard compares whole disks, never partition names:
 # /dev/sda4 is on sda, an LVM volume is on the disk under it, an md RAID is a disk of its own.
 # Reads /sys (what lsblk's PKNAME is made from), so it works on any Linux without lsblk options.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Fetching and verifying proof parameter files: the work of components/scripts/parameters.sh,
 # kept in functions because that script also writes them into a self-contained worker file that
 # runs detached from the Pulumi step (declare -f). Sealing hosts have no Node: bash, curl and
