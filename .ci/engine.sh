@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the Pulumi engine the tests drive — the CLI, the Node.js language host, and the command
+# and Docker provider plugins — from Go modules, into a cache folder outside the checkout keyed by
+# the wrapper modules' content, and prints that bin folder as its last line.
+#
+# Why: the Pulumi download site and GitHub releases are out of reach on CI machines; the Go module
+# proxy is not. Users install the Pulumi CLI as usual and never need this script.
+#
+#   bash .ci/engine.sh            # build (or reuse) and print the bin folder
+#   PATH="$(bash .ci/engine.sh | tail -n 1):$PATH"
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+modules="$here/engine"
+cache="${SEALBENCH_ENGINE_CACHE:-/var/cache/sealbench/engine}"
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+
+command -v go >/dev/null || { echo "engine: no Go toolchain on PATH (the engine is built from Go modules)" >&2; exit 1; }
+
+# The key: this script, every wrapper module file, and the Go version (a new Go rebuilds).
+key="$( { go version; cd "$here" && find engine.sh engine -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.sh' \) -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16)"
+bin="$cache/$key/bin"
+
+# name  module-folder  build-tags  ldflags
+plugins=(
+  "pulumi|cli||-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v3.248.0"
+  "pulumi-language-nodejs|language-nodejs||-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v3.248.0"
+  "pulumi-resource-command|command||"
+  # no_compose: upstream's flag; compose drags in cgo-only packages and no stack uses it.
+  "pulumi-resource-docker|docker|no_compose|-X main.version=5.2.0"
+)
+
+if [ -f "$bin/.complete" ]; then
+  echo "engine: reusing $bin" >&2
+  echo "$bin"
+  exit 0
+fi
+
+start=$SECONDS
+work="$cache/$key/bin.tmp.$$"
+rm -rf "$work"
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
+for entry in "${plugins[@]}"; do
+  IFS='|' read -r name folder tags ldflags <<<"$entry"
+  t0=$SECONDS
+  # The CLI's wrapper pins it through tools.go (a main package cannot be imported); the others
+  # are main packages of their own.
+  target=.
+  [ "$folder" = cli ] && target=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+  (cd "$modules/$folder" && go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" -o "$work/$name" "$target")
+  echo "engine: built $name in $((SECONDS - t0)) s" >&2
+done
+# The Docker provider's names are the bridge's, not upstream's schema: check that every input the
+# npm SDK sends maps to a Terraform attribute (reads the SDK from node_modules: npm ci first).
+(cd "$modules/docker" && go test -tags no_compose -count=1 . >&2)
+touch "$work/.complete"
+# Rename last, so an interrupted build is never taken for a finished one.
+rm -rf "$bin"
+mv "$work" "$bin"
+trap - EXIT
+echo "engine: built in $((SECONDS - start)) s into $bin" >&2
+echo "$bin"
