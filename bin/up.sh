@@ -28,6 +28,8 @@ fi
 
 # Fail on a bad stack file before Pulumi starts: every problem, with line and column.
 npx --no-install tsx bin/check.ts --stack "$stack"
+# The dev stack's base image is made here, not pulled: no registry is needed for the bench image.
+[ "$stack" = dev ] && bash bin/dev-base.sh
 
 if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then
   mkdir -p .pulumi-state

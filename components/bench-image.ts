@@ -22,9 +22,11 @@ export function renderDockerfile(image: ImageConfig): string {
 function debianLines(base: string, extra: string): string[] {
     return [
         `FROM ${base}`,
-        "RUN apt-get update \\",
+        // A base that already holds the packages (the dev stack's, made locally) builds offline.
+        `RUN if ! dpkg-query -W ocl-icd-opencl-dev opencl-headers${extra} >/dev/null 2>&1; then \\`,
+        "   apt-get update \\",
         ` && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ocl-icd-opencl-dev opencl-headers${extra} \\`,
-        " && rm -rf /var/lib/apt/lists/*",
+        " && rm -rf /var/lib/apt/lists/*; fi",
         ...commonTail(),
     ];
 }
@@ -56,7 +58,7 @@ function commonTail(): string[] {
 /**
  * The build context folder for a host, relative to the project: `.sealbench/build/<host>`.
  * Deterministic and relative, so a preview compares like with like on any checkout (a random
- * temp folder is a permanent diff). For a remote host it is still made here: docker.Image sends
+ * temp folder is a permanent diff). For a remote host it is still made here: the provider sends
  * it to the host's engine through the provider.
  */
 export function buildContextDir(host: string): string {
@@ -108,26 +110,28 @@ export class BenchImage extends pulumi.ComponentResource {
         writeBuildContext(path.resolve(args.projectDir ?? process.cwd(), dir), text);
         const tag = imageTag(args.host.image, text);
 
-        const image = new docker.Image(
+        // The Terraform provider's docker_image (RemoteImage in @pulumi/docker) builds with the
+        // engine's own builder and keeps the image on the host; destroy removes it.
+        const image = new docker.RemoteImage(
             `${name}-image`,
             {
-                imageName: tag,
-                skipPush: true,
+                name: tag,
+                keepLocally: false,
                 build: {
                     context: dir,
-                    dockerfile: path.posix.join(dir, "Dockerfile"),
+                    // Relative to the context.
+                    dockerfile: "Dockerfile",
                     platform: args.platform,
                     // The package install needs the network; an engine without bridge NAT (like
                     // dockerd --iptables=false) only has the host's.
-                    network: "host",
+                    networkMode: "host",
                 },
             },
             { parent: this },
         );
 
-        // For a local-only image repoDigest is the image id (sha256:…).
-        this.imageId = image.repoDigest;
-        this.imageName = image.imageName;
+        this.imageId = image.imageId;
+        this.imageName = image.name;
         this.dockerfile = pulumi.output(text);
         this.contextDir = pulumi.output(dir);
         this.registerOutputs({ imageId: this.imageId, imageName: this.imageName, dockerfile: this.dockerfile, contextDir: this.contextDir });

@@ -6,9 +6,9 @@
 //   argument is ForceNew; only the ones `docker update` and the provider's Update can change in
 //   place are updated: restart policy, cpuSet, cpuShares, memory, memorySwap and the provider's
 //   own bookkeeping flags. A new image digest is a new container.
-// - docker Image (the provider's native resource since 4.x): a changed build or context is an
-//   update that builds again; the new digest reaches the slots through their `image` input, and
-//   that replaces them.
+// - docker RemoteImage (the Terraform docker_image, which the bench image builds with): every
+//   argument but keepLocally/forceRemove replaces: a new image is built, and its new id reaches
+//   the slots through their `image` input, which replaces them.
 // - command local/remote Command (@pulumi/command 1.x): a change of `triggers` replaces (runs
 //   delete, then create); a change of `create`, `environment` or the connection is an update that
 //   runs `create` again without `delete` first (DESIGN.md: "A change of create text does not

@@ -38,8 +38,8 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     // Only images and containers need it; hashing every resource's inputs was a visible share of a fleet plan.
     const digest = () => crypto.createHash("sha256").update(JSON.stringify(inputs)).digest("hex");
     switch (type) {
-        case "docker:index/image:Image":
-            return { ...inputs, repoDigest: `${inputs.imageName}@sha256:${digest()}`, baseImageName: inputs.imageName };
+        case "docker:index/remoteImage:RemoteImage":
+            return { ...inputs, imageId: `sha256:${digest()}`, repoDigest: "" };
         case "docker:index/container:Container":
             return { ...inputs, id: `container-${digest().slice(0, 12)}` };
         case "oci:Core/instance:Instance":

@@ -48,7 +48,7 @@ describe("npm run plan", () => {
         expect(text).toContain(`root: ${root}/.sealbench/dev-root (host paths below are under it: <root>)`);
         expect(text).toMatch(/^ {20,}<root>\/mnt\/storage\/bench\/p2-1\/tmp → \/tmp$/m);
         expect(text).toMatch(/^ {20,}<root>\/mnt\/storage\/filecoin-proof-parameters → \/var\/tmp\/filecoin-proof-parameters:ro$/m);
-        expect(text).toContain("docker:index/image:Image dev-bench-image");
+        expect(text).toContain("docker:index/remoteImage:RemoteImage dev-bench-image");
         expect(text).toContain("none: no p34 slot (p1 and p2 need no proof parameters)");
         expect(text).toContain("Policy verdicts:\n  none: every rule passes");
         expect(text).toContain("Result: no mandatory violation (0 advisory finding(s)).");

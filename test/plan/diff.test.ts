@@ -5,7 +5,7 @@ import { Manifest, MANIFEST_FORMAT, ManifestResource, ManifestVerdict } from "..
 import { replacingPaths } from "../../plan/replace-rules";
 
 const CONTAINER = "docker:index/container:Container";
-const IMAGE = "docker:index/image:Image";
+const IMAGE = "docker:index/remoteImage:RemoteImage";
 const COMMAND = "command:local:Command";
 
 function res(type: string, name: string, inputs: Record<string, unknown>): ManifestResource {
@@ -39,7 +39,7 @@ const verdict = (message: string): ManifestVerdict => ({ policy: "c2-memory-fits
 
 const base = manifest(
     [
-        res(IMAGE, "dev-image", { imageName: "sealbench-bench", build: { context: "<project>/.sealbench/build/dev", args: { BASE: "debian:bookworm-slim" } } }),
+        res(IMAGE, "dev-image", { name: "sealbench-bench", build: { context: "<project>/.sealbench/build/dev", args: { BASE: "debian:bookworm-slim" } } }),
         slot("p2-1", "0-3", IMG_A),
         slot("p2-2", "4-7", IMG_A),
         res(COMMAND, "dev-facts", { triggers: ["1111"], environment: { SEALBENCH_CPUS: "8" } }),
@@ -49,8 +49,8 @@ const base = manifest(
 );
 const head = manifest(
     [
-        // The base image changed: a new build (an update), a new digest, so every slot is a new container.
-        res(IMAGE, "dev-image", { imageName: "sealbench-bench", build: { context: "<project>/.sealbench/build/dev", args: { BASE: "debian:trixie-slim" } } }),
+        // The base image changed: a new image (built before the old is removed), a new id, so every slot is a new container.
+        res(IMAGE, "dev-image", { name: "sealbench-bench", build: { context: "<project>/.sealbench/build/dev", args: { BASE: "debian:trixie-slim" } } }),
         slot("p2-1", "0-3", IMG_B),
         slot("p2-2", "4-7", IMG_B),
         slot("p2-3", "8-11", IMG_B),
@@ -63,14 +63,14 @@ describe("plan:diff", () => {
     const d = diffManifests(base, head);
     const byName = (n: string) => d.resources.find((r) => r.name === n)!;
 
-    it("classifies resources: slots replaced for a new image, added slot, removed step, rebuilt image and changed step in place", () => {
+    it("classifies resources: slots replaced for a new image, added slot, removed step, rebuilt image replaced, changed step in place", () => {
         expect(d.resources.map((r) => [r.kind, r.name])).toEqual([
+            ["replace", "dev-image"],
             ["replace", "dev-p2-1"],
             ["replace", "dev-p2-2"],
             ["remove", "dev-sweep"],
             ["add", "dev-p2-3"],
             ["update", "dev-facts"],
-            ["update", "dev-image"],
         ]);
         expect(byName("dev-image").changes).toEqual([{ path: "build.args.BASE", before: "debian:bookworm-slim", after: "debian:trixie-slim" }]);
         expect(byName("dev-p2-1").replacedBy).toEqual(["image"]);
@@ -118,7 +118,7 @@ describe("plan:diff", () => {
     it("writes Markdown with counts, property-level before → after, and the verdicts", () => {
         const md = renderDiffMarkdown(d);
         expect(md).toContain("### `Pulumi.dev.yaml`");
-        expect(md).toContain("**1 to add, 2 to replace, 2 to change, 1 to remove**");
+        expect(md).toContain("**1 to add, 3 to replace, 1 to change, 1 to remove**");
         expect(md).toContain("policy verdicts: 1 new, 1 changed, 1 resolved");
         expect(md).toContain("⛔ 2 mandatory violation(s) in head");
         expect(md).toContain("- `dev-p2-1` (docker:index/container:Container) — replaced because `image` changed");

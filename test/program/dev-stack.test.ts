@@ -35,7 +35,7 @@ describe("dev stack", () => {
                 "command:local:Command dev-docker",
                 "pulumi:providers:docker dev-docker-provider",
                 "sealbench:bench:BenchImage dev-bench",
-                "docker:index/image:Image dev-bench-image",
+                "docker:index/remoteImage:RemoteImage dev-bench-image",
                 "sealbench:bench:BenchSlots dev-bench",
                 "command:local:Command dev-bench-slot-user",
                 "docker:index/container:Container dev-bench-p2-1",
