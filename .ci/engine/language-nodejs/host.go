@@ -210,7 +210,12 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 		return &pulumirpc.RunResponse{Error: sdkMissingAdvice + " (" + err.Error() + ")"}, nil
 	}
 
-	config, err := json.Marshal(req.GetConfig())
+	// A stack without config must still send "{}": the SDK parses this and fails on "null".
+	configMap := req.GetConfig()
+	if configMap == nil {
+		configMap = map[string]string{}
+	}
+	config, err := json.Marshal(configMap)
 	if err != nil {
 		return nil, fmt.Errorf("serializing config: %w", err)
 	}
