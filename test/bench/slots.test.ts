@@ -186,7 +186,7 @@ describe("the dev stack under mocks", () => {
             expect(c.provider?.startsWith(provider.urn)).toBe(true);
             expect(c.deleteBeforeReplace).toBe(true);
             expect(c.dependsOn).toContain(user.urn);
-            expect(c.inputs.image).toMatch(/^sealbench-bench:[0-9a-f]{12}@sha256:/); // the built image's id: a rebuild replaces the slot
+            expect(c.inputs.image).toMatch(/^sha256:[0-9a-f]{64}$/); // the built image's id: a rebuild replaces the slot
             const spec = slotContainerSpec(dev, dev.slots[i], { image: c.inputs.image as string, user: "1000:1000" });
             // What the engine gets is exactly the pure function's arguments.
             expect(c.inputs).toMatchObject(JSON.parse(JSON.stringify(containerArgs(spec, spec.image, spec.user))));

@@ -55,6 +55,8 @@ describeEngine("the dev stack under the real engine", () => {
         const up = await copy.ok(copy.run("bash", ["bin/up.sh", "--yes"]), "npm run up");
         expect(up.output).toMatch(/Pulumi\.dev\.yaml: valid/);
         expect(up.output).toMatch(/sealbench@v0\.1\.0 \(local: policies\)/);
+        // stack init found the committed encryptionsalt and left the stack file as it was.
+        expect(copy.read("Pulumi.dev.yaml")).toBe(fs.readFileSync(path.join(__dirname, "../../Pulumi.dev.yaml"), "utf8"));
         expect(slotContainers()).toEqual(SLOTS);
 
         const outputs = JSON.parse((await copy.ok(copy.pulumi("stack", "output", "hosts", "--json", "--stack", "dev"), "stack output")).stdout);
