@@ -1,5 +1,6 @@
 // SealingHost under mocks (the real program, through runProgram) for the local, ssh and oci
 // targets: the steps, their order, the gate, the secrets; and its plain functions without mocks.
+import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { resolveStack, ResolvedHost } from "../../components/config";
@@ -12,6 +13,7 @@ import {
     hostFactsEnv,
     hugepagesEnv,
     iscsiDevicePath,
+    knownHostsLine,
     layoutEnv,
     parseDockerRoot,
     storageEnv,
@@ -168,6 +170,12 @@ describe("SealingHost, ssh target", async () => {
     it("gives the other components an ssh:// Docker provider gated on the steps", () => {
         const provider = byName(rs, "s1-docker-provider");
         expect(provider.inputs.host).toBe("ssh://root@198.51.100.7:2222");
+        // Its system ssh checks the pinned key, from a file the program writes, relative to the project.
+        // A provider's non-string config reaches the engine JSON-encoded.
+        const sshOpts = JSON.parse(provider.inputs.sshOpts as string) as string[];
+        expect(sshOpts.slice(0, 3)).toEqual(["-o", "StrictHostKeyChecking=yes", "-o"]);
+        const file = /^UserKnownHostsFile=(\.sealbench\/ssh\/[^/]+\/s1\.known_hosts)$/.exec(sshOpts[3])![1];
+        expect(fs.readFileSync(file, "utf8")).toBe(`[198.51.100.7]:2222 ${HOST_KEY}\n`);
         expect(provider.dependsOn).toContain(byName(rs, "s1-ready").urn);
         expect(provider.dependsOn).toContain(byName(rs, "s1-docker").urn);
         expect(run.outputs.s1).toMatchObject({ target: "ssh", address: "198.51.100.7" });
@@ -275,6 +283,9 @@ describe("SealingHost plain functions", () => {
     it("names devices, Docker endpoints and the data root", () => {
         expect(iscsiDevicePath({ iqn: "iqn.2015-12.com.oracleiaas:abc", ipv4: "169.254.2.2", port: 3260 })).toBe("/dev/disk/by-path/ip-169.254.2.2:3260-iscsi-iqn.2015-12.com.oracleiaas:abc-lun-1");
         expect(dockerHost(host.target, "198.51.100.7")).toBe("ssh://root@198.51.100.7:2222");
+        expect(knownHostsLine("198.51.100.7", 22, "ssh-ed25519 AAAAkey  root@far\n")).toBe("198.51.100.7 ssh-ed25519 AAAAkey");
+        expect(knownHostsLine("198.51.100.7", 2222, "ssh-ed25519 AAAAkey")).toBe("[198.51.100.7]:2222 ssh-ed25519 AAAAkey");
+        expect(() => knownHostsLine("198.51.100.7", 22, "AAAAkey")).toThrow('hostKey "AAAAkey" is not "<type> <base64 key>"');
         expect(parseDockerRoot("docker-engine: host t: Docker 27\ndocker_root_dir=/data/docker\n")).toBe("/data/docker");
         expect(parseDockerRoot(undefined)).toBe("/var/lib/docker");
     });
