@@ -413,7 +413,9 @@ export class SealingHost extends pulumi.ComponentResource {
         const engine = step("docker", { script: "docker-engine.sh", env: { SEALBENCH_HOST: host.name }, undo: false });
 
         this.ready = [...gate, ...steps];
-        this.dockerDataRoot = engine.stdout.apply(parseDockerRoot);
+        // Found by the real engine: a remote command's connection is secret, so its stdout is
+        // too, and the hosts output showed dockerDataRoot: [secret] for ssh hosts. A path is no secret.
+        this.dockerDataRoot = pulumi.unsecret(engine.stdout.apply(parseDockerRoot));
         // Found by the real engine: the Docker provider reaches the host through the system ssh,
         // which knew nothing of target.hostKey and refused the host ("Host key verification
         // failed") unless the operator's known_hosts already held it. With a pinned key it checks
