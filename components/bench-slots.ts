@@ -94,8 +94,7 @@ export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot, opts: 
         mounts.push({ source: host.hugepages.mountPoint, target: host.hugepages.mountPoint, readOnly: false, relabel: false });
     }
     const labels: [string, string][] = [
-        [SlotLabel.managed, "true"],
-        [SlotLabel.host, host.name],
+        ...slotIdentityLabels(host),
         [SlotLabel.slot, slot.name],
         [SlotLabel.phase, slot.phase],
         [SlotLabel.sectorBytes, String(slot.sectorBytes)],
@@ -116,6 +115,14 @@ export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot, opts: 
         memoryMb: slot.phase === "p34" && slot.memoryGb ? gbToMib(slot.memoryGb) : undefined,
         command: ["tail", "-f", "/dev/null"],
     };
+}
+
+/** The labels that pick this host's slot containers out of everything else on an engine (the overlay sweep filters by them). */
+export function slotIdentityLabels(host: Pick<ResolvedHost, "name">): [string, string][] {
+    return [
+        [SlotLabel.managed, "true"],
+        [SlotLabel.host, host.name],
+    ];
 }
 
 /** docker.Container arguments for a spec (image and user may still be outputs). */
