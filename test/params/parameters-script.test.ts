@@ -139,7 +139,7 @@ describe.each(["python", "tail"])("parameters.sh fetch (digest via %s)", (follow
         const p = place();
         const r = await runScript("create", env(p, line("vk"), { SEALBENCH_PARAMS_GATEWAY: "http://127.0.0.1:9/ipfs/" }));
         expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`vk.params: fetching http://127.0.0.1:9/ipfs/${cid("vk")} failed 3 times without progress (curl exit 7`);
+        expect(r.stderr).toContain(`vk.params: fetching http://127.0.0.1:9/ipfs/${cid("vk")} failed 3 times without progress past 0 bytes (curl exit 7`);
     });
 
     it("refuses bad inputs before changing anything", async () => {
