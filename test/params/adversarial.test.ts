@@ -1,20 +1,12 @@
 // components/scripts/parameters.sh against a hostile local user and a faulty gateway (issue 10
 // items 1, 4, 8, 11, 12 and 18): each case failed before its fix.
 import { execFileSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cleanPlace, makePlace, Place, runScript } from "./harness";
-import { paramDigest, RangeServer, ServedFile, startRangeServer } from "./range-server";
+import { KiB, MiB, RangeServer, randomFile as file, startRangeServer } from "./range-server";
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-
-function file(size: number, extra: Partial<ServedFile> = {}): ServedFile & { data: Buffer; digest: string } {
-    const data = crypto.randomBytes(size);
-    return { data, digest: paramDigest(data), ...extra };
-}
 
 const files = {
     vk: file(300 * KiB),

@@ -7,15 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { resolveStack } from "../../components/config";
 import { parametersEnv } from "../../components/proof-parameters";
 import { cleanPlace, isWorker, makePlace, Place, runScript, startScript, waitFor } from "./harness";
-import { paramDigest, RangeServer, ServedFile, startRangeServer } from "./range-server";
+import { KiB, MiB, paramDigest, RangeServer, randomFile as file, ServedFile, startRangeServer } from "./range-server";
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-
-function file(size: number, extra: Partial<ServedFile> = {}): ServedFile & { data: Buffer; digest: string } {
-    const data = crypto.randomBytes(size);
-    return { data, digest: paramDigest(data), ...extra };
-}
 
 const files = {
     small: file(300 * KiB),

@@ -46,6 +46,15 @@ export function paramDigest(data: Buffer): string {
     return crypto.createHash("blake2b512").update(data).digest("hex").slice(0, 32);
 }
 
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+/** A file of random bytes to serve, with the digest parameters.json would give it. */
+export function randomFile(size: number, extra: Partial<ServedFile> = {}): ServedFile & { data: Buffer; digest: string } {
+    const data = crypto.randomBytes(size);
+    return { data, digest: paramDigest(data), ...extra };
+}
+
 export async function startRangeServer(files: Record<string, ServedFile>): Promise<RangeServer> {
     const requests: Request[] = [];
     const bytesSent = new Map<string, number>();
