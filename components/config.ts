@@ -262,7 +262,10 @@ export class ConfigError extends Error {
 
 /** "hosts[0].slots[1].cpuset" */
 export function formatPath(parts: readonly PathPart[]): string {
-    return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+    // A key that is empty, starts with punctuation or holds spaces, quotes, dots or brackets is
+    // quoted, so the path still reads as one and ends where the message starts.
+    const key = (p: string, i: number) => (!/^[\p{L}\p{N}_$]/u.test(p) || /[\s"'.[\]\\]/.test(p) ? `[${JSON.stringify(p)}]` : i === 0 ? p : `.${p}`);
+    return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : key(p, i))).join("");
 }
 
 /**
