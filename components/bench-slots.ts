@@ -5,7 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedHost, ResolvedSlot } from "./config";
-import { HostConnection, hostScript } from "./host-command";
+import { HostConnection, hostScript, shellQuote, shellWord } from "./host-command";
 import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "./policy-keys";
 
 /** Where benchy and lotus look for proof parameters by default; the host's folder is mounted there. */
@@ -94,8 +94,7 @@ export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot, opts: 
         mounts.push({ source: host.hugepages.mountPoint, target: host.hugepages.mountPoint, readOnly: false, relabel: false });
     }
     const labels: [string, string][] = [
-        [SlotLabel.managed, "true"],
-        [SlotLabel.host, host.name],
+        ...slotIdentityLabels(host),
         [SlotLabel.slot, slot.name],
         [SlotLabel.phase, slot.phase],
         [SlotLabel.sectorBytes, String(slot.sectorBytes)],
@@ -116,6 +115,14 @@ export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot, opts: 
         memoryMb: slot.phase === "p34" && slot.memoryGb ? gbToMib(slot.memoryGb) : undefined,
         command: ["tail", "-f", "/dev/null"],
     };
+}
+
+/** The labels that pick this host's slot containers out of everything else on an engine (the overlay sweep filters by them). */
+export function slotIdentityLabels(host: Pick<ResolvedHost, "name">): [string, string][] {
+    return [
+        [SlotLabel.managed, "true"],
+        [SlotLabel.host, host.name],
+    ];
 }
 
 /** docker.Container arguments for a spec (image and user may still be outputs). */
@@ -189,10 +196,12 @@ export function logName(slot: ResolvedSlot): string {
  */
 export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
     const log = `logs/${logName(slot)}`;
-    const env = [`TMPDIR=${SLOT_TMP_PATH}`, "RUST_BACKTRACE=1", `RUST_LOG=${host.bench.rustLog}`];
+    // Every value is one shell word: a RUST_LOG of "$(…)" or a folder with spaces must reach
+    // benchy as written, not run or split by the shell.
+    const env = [`TMPDIR=${SLOT_TMP_PATH}`, "RUST_BACKTRACE=1", `RUST_LOG=${shellWord(host.bench.rustLog)}`];
     if (slot.phase === "p1" && host.hugepages.count > 0) env.unshift(`${SlotEnv.forceHugePage}=1`);
     if (slot.phase === "p34") env.unshift("FIL_PROOFS_USE_FULL_GROTH_PARAMS=true", `${SlotEnv.proofThreads}=${slot.proofThreads}`);
-    const benchy = `${host.bench.benchyDir}/benchy force --size=${slot.sectorSize} --${slot.phase}`;
+    const benchy = `${shellWord(`${host.bench.benchyDir}/benchy`)} force --size=${slot.sectorSize} --${slot.phase}`;
     const run: SlotRun = { command: "", logPath: `${slot.workDir}/${log}` };
     let phaseArgs = "";
     let after = "";
@@ -207,18 +216,17 @@ export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
         const from = continuedP2(host, slot) ?? { workDir: slot.workDir, name: "p2" };
         run.cacheDir = `${from.workDir}/${from.name}.cache`;
         run.sealedFile = `${from.workDir}/${from.name}.sealed`;
-        phaseArgs = ` --cache-dir ${run.cacheDir}/ --sealed-file ${run.sealedFile}`;
+        phaseArgs = ` --cache-dir ${shellWord(`${run.cacheDir}/`)} --sealed-file ${shellWord(run.sealedFile)}`;
     } else {
         phaseArgs = " --cache-dir cache";
     }
-    const inner = `cd ${slot.workDir} && mkdir -p logs && ${env.join(" ")} ${benchy}${phaseArgs} > ${log} 2>&1${after}`;
-    if (inner.includes("'")) throw new Error(`slot ${slot.name}: a path or RUST_LOG value contains a single quote: ${inner}`);
-    run.command = `docker exec -d ${slot.name} sh -c '${inner}'`;
+    const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${env.join(" ")} ${benchy}${phaseArgs} > ${log} 2>&1${after}`;
+    run.command = `docker exec -d ${slot.name} sh -c ${shellQuote(inner)}`;
     return run;
 }
 
 /**
- * Shell (no single quotes: it sits inside sh -c '…') that turns benchy's line
+ * Shell that turns benchy's line
  * `using cache dir ".tmp9f8O1K/", sealed file "/tmp/.tmp4lDfbd"` into the links `<slot>.cache`
  * and `<slot>.sealed`, relative to the work folder. A path under /tmp is the slot's tmp/ on the
  * host, so the link points there and resolves the same in every container and on the host.

@@ -35,6 +35,11 @@ export function renderConfigReference(): string {
     return [BEGIN, ...table, END].join("\n");
 }
 
+/** One schema's type as the reference writes it, e.g. whole number 1–4096 or `"auto"` (config errors say it the same way). */
+export function describeType(schema: z.ZodType): string {
+    return typeOf(z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema);
+}
+
 function walk(s: JsonSchema, at: string, required: boolean, rows: string[][]): void {
     const variants = s.oneOf ?? s.anyOf;
     if (variants && variants.every((v) => v.properties?.kind?.const !== undefined)) {

@@ -7,6 +7,9 @@ import * as path from "path";
 import { z } from "zod";
 import { cpuRange, formatCpuset, intersectCpus, parseCpuset, partitionCpus, SlotRequest } from "./cpuset";
 import { findLookalikes } from "./lookalikes";
+import { holdsPrivateKey, PRIVATE_KEY_REDACTED, redactPrivateKeys } from "./private-key";
+import { describeType } from "./config-reference";
+import { loadManifest, neededFiles } from "./proof-parameters";
 
 // ---------------------------------------------------------------------------------------------
 // Units and small types
@@ -25,7 +28,15 @@ export type Phase = "p1" | "p2" | "p34";
 
 const sectorSize = z.enum(Object.keys(SECTOR_BYTES) as [SectorSize, ...SectorSize[]]);
 const absolutePath = z.string().regex(/^\/(?!.*\/\.\.?(\/|$)).*$/, "expected an absolute path like /mnt/storage, without . or ..");
-const devicePath = z.string().regex(/^\/dev\/\S+$/, "expected a device path like /dev/md1");
+// fstab separates its fields with whitespace: a space in a mount point or its options would
+// split the line (findmnt --verify: parse error).
+const mountPoint = absolutePath.regex(/^[^ \t\n]+$/, "expected a mount point without spaces or tabs (fstab separates its fields with whitespace)");
+const mountOptions = z.string().regex(/^[^ \t\n|]+$/, "expected mount options like defaults,noatime, without spaces, tabs or | (fstab separates its fields with whitespace)");
+const devicePath = z.string().regex(/^\/dev\/(?!(?:.*\/)?\.\.?(?:\/|$))\S+$/, "expected a device path like /dev/md1, without . or ..");
+// An OpenSSH public key line: type, base64, optional comment.
+const publicKey = z
+    .string()
+    .regex(/^(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}(?: [^\n]*)?$/, 'expected an OpenSSH public key like "ssh-ed25519 AAAAC3Nza… comment"');
 const cpusetText = z.string().superRefine((text, ctx) => {
     try {
         parseCpuset(text);
@@ -43,17 +54,17 @@ const positiveGb = z.number().positive();
 const localTarget = z.strictObject({ kind: z.literal("local") });
 const sshTarget = z.strictObject({
     kind: z.literal("ssh"),
-    address: z.string().min(1).describe("IP address or DNS name to reach over SSH."),
+    address: z.string().regex(/^[A-Za-z0-9._:%-]+$/, "expected an IP address or DNS name (letters, digits, . - :), without spaces").describe("IP address or DNS name to reach over SSH."),
     port: z.int().min(1).max(65535).default(22),
     user: z.string().min(1).default("root").describe("SSH user; needs root or passwordless sudo."),
-    hostKey: z.string().min(1).optional().describe("The host's public key (\"ssh-ed25519 AAAA…\"); pinning it is a policy (host-key-pinned)."),
+    hostKey: publicKey.optional().describe("The host's public key (\"ssh-ed25519 AAAA…\"); pinning it is a policy (host-key-pinned)."),
     privateKey: configKeyName.default("sshPrivateKey").describe("Name of the secret config key that holds the private key. Defaults to sshPrivateKey."),
 });
 const ociBlockVolume = z.strictObject({
     name: hostName,
     sizeGb: z.int().min(50).max(32768), // GB, OCI's limits
     vpusPerGb: z.int().min(0).max(120).default(10), // 10 = balanced performance
-    mountPoint: absolutePath,
+    mountPoint,
     fsType: z.enum(["xfs", "ext4"]).default("xfs"),
 });
 const ociTarget = z.strictObject({
@@ -65,9 +76,9 @@ const ociTarget = z.strictObject({
     subnetId: z.string().min(1),
     bootVolumeSizeGb: z.int().min(50).max(32768).default(200).describe("GB. The notes' 39 GB root disk filled up with one leaked temp file. Defaults to 200."),
     user: z.string().min(1).default("opc"),
-    sshPublicKey: z.string().min(1).describe("Public key put in the instance's ssh_authorized_keys."),
+    sshPublicKey: publicKey.describe("Public key put in the instance's ssh_authorized_keys."),
     privateKey: configKeyName.default("sshPrivateKey"),
-    hostKey: z.string().min(1).optional(),
+    hostKey: publicKey.optional(),
     blockVolumes: z.array(ociBlockVolume).default([]).describe("Block volumes attached over iSCSI (bare metal has no paravirtualized attachment) and mounted."),
 });
 const target = z.discriminatedUnion("kind", [localTarget, sshTarget, ociTarget]);
@@ -83,22 +94,22 @@ const storageMount = z.discriminatedUnion("kind", [
     z.strictObject({
         kind: z.literal("nfs"),
         source: z.string().regex(/^[^\s:]+:\/\S*$/, "expected an NFS export like 10.10.10.21:/sealer"),
-        mountPoint: absolutePath,
-        options: z.string().default("rw,hard,noatime,nfsvers=4.1"),
+        mountPoint,
+        options: mountOptions.default("rw,hard,noatime,nfsvers=4.1"),
         sizeGb: positiveGb.optional(),
     }),
     z.strictObject({
         kind: z.literal("block"),
         device: devicePath,
-        mountPoint: absolutePath,
+        mountPoint,
         fsType: z.enum(["xfs", "ext4"]).default("xfs"),
         format: z.boolean().default(false).describe("Make a filesystem when the device has none. Never formats a device that has one."),
-        options: z.string().default("defaults,noatime"),
+        options: mountOptions.default("defaults,noatime"),
         sizeGb: positiveGb.optional(),
     }),
     z.strictObject({
         kind: z.literal("existing").describe("A mount point that is already there; the guard still checks its disk."),
-        mountPoint: absolutePath,
+        mountPoint,
         device: devicePath.optional(),
         sizeGb: positiveGb.optional(),
     }),
@@ -115,14 +126,19 @@ const sealer = z.strictObject({
 const hugepages = z.strictObject({
     count: z.int().min(0).default(0).describe("Pages to reserve; 0 turns hugepages off. Defaults to 0."),
     pageSize: z.enum(["2MiB", "1GiB"]).default("2MiB"),
-    mountPoint: absolutePath.default("/mnt/hugepages").describe("hugetlbfs mount point."),
+    mountPoint: mountPoint.default("/mnt/hugepages").describe("hugetlbfs mount point."),
 });
 
 const parameters = z.strictObject({
     folder: absolutePath.optional().describe("Defaults to <first storage mount>/filecoin-proof-parameters: the root disk is too small."),
     link: absolutePath.default("/var/tmp/filecoin-proof-parameters").describe("Where lotus and benchy look by default; made a symlink to the folder."),
-    gateway: z.url().default("https://proofs.filecoin.io/ipfs/"),
-    manifest: z.string().min(1).default("parameters.json").describe("parameters.json (name → cid, digest, sector_size), relative to the project."),
+    // The fetch is curl with -L: file:// or ftp:// would read the host's own files or leave HTTP's checks.
+    gateway: z.string().regex(/^https?:\/\/[^\s/]+\/\S*$/, "expected an http(s) URL prefix like https://proofs.filecoin.io/ipfs/ (the CID is appended)").default("https://proofs.filecoin.io/ipfs/"),
+    manifest: z
+        .string()
+        .min(1)
+        .refine((m) => path.isAbsolute(m) || !path.normalize(m).startsWith(".."), "expected a file inside the project, like parameters.json (or an absolute path)")
+        .default("parameters.json").describe("parameters.json (name → cid, digest, sector_size), relative to the project."),
 });
 
 const image = z.strictObject({
@@ -170,7 +186,7 @@ type ParsedHost = z.output<typeof hostSchema>;
 
 const stackKeys = z.looseObject({
     root: z.string().min(1).optional().describe("A local folder that every host path is put under (dev: nothing outside the project)."),
-    defaults: z.record(z.string(), z.unknown()).optional().describe("Values every host starts from; a host's own values win (objects merge, lists replace)."),
+    defaults: z.looseObject({}).optional().describe("Values every host starts from; a host's own values win (objects merge, lists replace)."),
     hosts: z.array(z.unknown()).min(1, "expected at least one host"),
 });
 
@@ -224,6 +240,9 @@ export interface StackConfig {
 }
 
 export type PathPart = string | number;
+
+/** Stands in for a `secure:` value, which only the Pulumi CLI can decrypt. */
+export const SECRET_PLACEHOLDER = "[secret]";
 export interface ConfigProblem {
     path: PathPart[];
     message: string;
@@ -243,18 +262,29 @@ export class ConfigError extends Error {
 
 /** "hosts[0].slots[1].cpuset" */
 export function formatPath(parts: readonly PathPart[]): string {
-    return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+    // A key that is empty, starts with punctuation or holds spaces, quotes, dots or brackets is
+    // quoted, so the path still reads as one and ends where the message starts.
+    const key = (p: string, i: number) => (!/^[\p{L}\p{N}_$]/u.test(p) || /[\s"'.[\]\\]/.test(p) ? `[${JSON.stringify(p)}]` : i === 0 ? p : `.${p}`);
+    return parts.map((p, i) => (typeof p === "number" ? `[${p}]` : key(p, i))).join("");
 }
 
-/** `Pulumi.x.yaml:12:7 hosts[0].slots[1].cpuset "40-50": CPUs 40-45 are already in slots[0]` */
+/**
+ * `Pulumi.x.yaml:12:7 hosts[0].slots[1].cpuset "40-50": CPUs 40-45 are already in slots[0]`.
+ * The one place a problem becomes text (check, plan, its manifest, the pull-request comment):
+ * private-key text is never shown, wherever in the problem it is.
+ */
 export function formatProblem(p: ConfigProblem): string {
     const where = p.file ? `${p.file}${p.line ? `:${p.line}:${p.column}` : ""} ` : "";
     const value = p.hasValue ? ` ${shortJson(p.value)}` : "";
-    return `${where}${formatPath(p.path)}${value}: ${p.message}`;
+    return redactPrivateKeys(`${where}${formatPath(p.path)}${value}: ${p.message}`);
 }
 
 function shortJson(v: unknown): string {
+    // JSON has no Infinity or NaN (it writes null); YAML's own spelling says what was written.
+    if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? ".nan" : v > 0 ? ".inf" : "-.inf";
     const text = JSON.stringify(v) ?? String(v);
+    // Cut short, a key would still show its first bytes: it is left out whole.
+    if (holdsPrivateKey(text)) return PRIVATE_KEY_REDACTED;
     return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -274,6 +304,9 @@ export interface ResolveOptions {
     secretKeys?: readonly string[];
 }
 
+/** Deeper than this, a config is refused before any walk over it (each walk recurses). */
+export const MAX_NESTING = 64;
+
 /**
  * Validates and resolves the `sealbench:*` config (keys without the namespace). Throws a
  * ConfigError listing every problem; nothing is declared before this returns.
@@ -283,24 +316,36 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
     const problem: Report = (path, message, value) => {
         problems.push({ path, message, value, hasValue: value !== undefined });
     };
+    const deep = tooDeep(raw, MAX_NESTING);
+    if (deep) throw new ConfigError([{ path: deep, message: `nests deeper than ${MAX_NESTING} levels; a stack config is a few levels deep`, hasValue: false }]);
 
-    for (const found of findLookalikes(raw)) problem(found.path, found.message, found.value);
+    // The secrets hosts name hold keys (newlines, key text): never scanned, never shown.
+    const secretKeys = namedSecretKeys(raw);
+    const plain = Object.fromEntries(Object.entries(raw).filter(([k]) => !secretKeys.has(k)));
+    // Key text is refused as such (below), not character by character.
+    for (const found of findLookalikes(plain)) if (!holdsPrivateKey(String(found.value))) problem(found.path, found.message, found.value);
+    scanPlainValues(plain, [], problem);
 
     const top = stackKeys.safeParse(raw);
     if (!top.success) {
         problems.push(...zodProblems(top.error, raw, (rel) => rel));
-        throw new ConfigError(problems);
+        unknownStackKeys(raw, secretKeys, problem);
+        throw new ConfigError(unique(problems));
     }
     const { root, defaults, hosts: rawHosts } = top.data;
-    const secretKeys = new Set<string>();
     const hosts: ResolvedHost[] = [];
     const names = new Map<string, number>();
 
+    if (defaults) {
+        // Checked on their own too: a bad default that every host overrides would otherwise pass
+        // unseen, and break the first host that stops overriding it. Only what defaults write is
+        // judged (what they leave out, hosts give).
+        const own = hostSchema.safeParse(defaults);
+        if (!own.success) problems.push(...zodProblems(own.error, defaults, (rel) => ["defaults", ...rel]).filter((p) => valueAt(defaults, p.path.slice(1)).found));
+    }
+
     rawHosts.forEach((rawHost, i) => {
         const merged = defaults ? mergeDefaults(defaults, rawHost) : rawHost;
-        // Known even when the host is malformed, so its secret is not also called unknown.
-        const target = (merged as { target?: { kind?: unknown; privateKey?: unknown } } | undefined)?.target;
-        if (target && (target.kind === "ssh" || target.kind === "oci")) secretKeys.add(typeof target.privateKey === "string" ? target.privateKey : "sshPrivateKey");
         const parsed = hostSchema.safeParse(merged);
         if (!parsed.success) {
             // A bad value that came from `defaults` is reported where it is written.
@@ -321,10 +366,7 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         if (resolved && problems.length === before) hosts.push(resolved);
     });
 
-    for (const key of Object.keys(raw)) {
-        if (["root", "defaults", "hosts"].includes(key) || secretKeys.has(key)) continue;
-        problem([key], `unknown key; expected root, defaults, hosts, or a secret named by a host's privateKey`);
-    }
+    unknownStackKeys(raw, secretKeys, problem);
     for (const key of secretKeys) {
         if (typeof raw[key] !== "string" || raw[key] === "") {
             problem([key], `is not set; a host's privateKey names it. Set it with: pulumi config set --secret sealbench:${key} < ~/.ssh/id_ed25519`);
@@ -332,8 +374,105 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
             problem([key], `holds a private key in plain text; store it as a secret: pulumi config set --secret sealbench:${key} < ~/.ssh/id_ed25519`);
         }
     }
-    if (problems.length > 0) throw new ConfigError(problems);
+    if (problems.length > 0) throw new ConfigError(unique(problems));
     return { hosts, secretKeys: [...secretKeys].sort() };
+}
+
+/**
+ * The secret config keys the hosts name (target.privateKey, after defaults), known before any
+ * parse so that a malformed host's secret is not also called unknown. A privateKey that is not
+ * a key name (a pasted key, most likely) names nothing: the schema refuses it, without echoing it.
+ */
+function namedSecretKeys(raw: Record<string, unknown>): Set<string> {
+    const out = new Set<string>();
+    const defaults = isPlainObject(raw.defaults) ? raw.defaults : undefined;
+    for (const rawHost of Array.isArray(raw.hosts) ? raw.hosts : []) {
+        const merged = defaults ? mergeDefaults(defaults, rawHost) : rawHost;
+        const target = (merged as { target?: { kind?: unknown; privateKey?: unknown } } | undefined)?.target;
+        if (!target || (target.kind !== "ssh" && target.kind !== "oci")) continue;
+        const name = target.privateKey ?? "sshPrivateKey";
+        if (typeof name === "string" && configKeyName.safeParse(name).success) out.add(name);
+    }
+    return out;
+}
+
+/** Top-level keys that are neither the schema's nor a named secret, each with the nearest known key. */
+function unknownStackKeys(raw: Record<string, unknown>, secretKeys: Set<string>, problem: Report): void {
+    const known = ["root", "defaults", "hosts", ...secretKeys];
+    for (const key of Object.keys(raw)) {
+        if (known.includes(key) || key === "__proto__") continue;
+        const near = nearest(key, [...known, "sshPrivateKey"]);
+        problem([key], near ? `unknown key; did you mean ${near}?` : `unknown key; expected root, defaults, hosts, or a secret named by a host's privateKey`);
+    }
+}
+
+/**
+ * Plain values that must not be there: private-key text (only the secret a host's privateKey
+ * names may hold a key; anywhere else it is stored and shown as is) and `__proto__` keys (which
+ * JavaScript takes as an object's prototype: merged, they would set keys nobody sees).
+ */
+function scanPlainValues(value: unknown, at: PathPart[], problem: Report): void {
+    if (typeof value === "string") {
+        if (holdsPrivateKey(value)) {
+            problem(at, "holds private-key text; a key belongs only in the secret a host's privateKey names: pulumi config set --secret sealbench:sshPrivateKey < ~/.ssh/id_ed25519", value);
+        }
+    } else if (Array.isArray(value)) {
+        value.forEach((v, i) => scanPlainValues(v, [...at, i], problem));
+    } else if (isPlainObject(value)) {
+        for (const [k, v] of Object.entries(value)) {
+            if (k === "__proto__") problem([...at, k], "is not a config key (JavaScript would take it as the object's prototype); remove it");
+            if (holdsPrivateKey(k)) problem([...at, k], "key holds private-key text; remove it and store the key as a secret: pulumi config set --secret sealbench:sshPrivateKey < ~/.ssh/id_ed25519");
+            scanPlainValues(v, [...at, k], problem);
+        }
+    }
+}
+
+/** The path of the first value nested deeper than `limit`, found without recursion. */
+function tooDeep(value: unknown, limit: number): PathPart[] | undefined {
+    const stack: { v: unknown; at: PathPart[] }[] = [{ v: value, at: [] }];
+    while (stack.length) {
+        const { v, at } = stack.pop()!;
+        if (v === null || typeof v !== "object") continue;
+        if (at.length >= limit) return at.slice(0, 3);
+        for (const [k, x] of Object.entries(v)) stack.push({ v: x, at: [...at, Array.isArray(v) ? Number(k) : k] });
+    }
+    return undefined;
+}
+
+/** The same problem found twice (by a host and by the defaults check) is listed once. */
+function unique(problems: ConfigProblem[]): ConfigProblem[] {
+    const seen = new Set<string>();
+    return problems.filter((p) => {
+        const key = formatProblem(p);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    });
+}
+
+/** The candidate a misspelled word most likely meant: within 2 edits (a swap counts as one), and nearer than half its length. */
+export function nearest(word: string, candidates: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const c of candidates) {
+        const d = editDistance(word.toLowerCase(), c.toLowerCase());
+        if (d < bestDistance) [best, bestDistance] = [c, d];
+    }
+    return bestDistance <= 2 && bestDistance < Math.max(2, word.length / 2) ? best : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.length][b.length];
 }
 
 type Report = (path: PathPart[], message: string, value?: unknown) => void;
@@ -384,6 +523,37 @@ function resolveHost(
     const workDir = h.bench.workDir ?? (bigDisk ? `${bigDisk}/bench` : undefined);
     if (!workDir && h.slots.length > 0) problem([...at, "bench", "workDir"], "has no default: the host declares no storage mount. Declare storage, or set bench.workDir");
 
+    // The boot-disk guard protects a real host's root disk; only the dev stack lives on one.
+    if (h.allowBootDisk && !local) {
+        problem([...at, "allowBootDisk"], `applies to local targets only (the dev stack, whose folders are on the laptop's disk); on this ${h.target.kind} host /sealer, slot scratch and parameters must be off the boot disk`, true);
+    }
+    // The steps create, own (chown, chmod 2775) and link these folders as root: a system folder
+    // there would be re-owned or replaced.
+    const folders: [PathPart[], string | undefined][] = [
+        [["sealer", "root"], h.sealer.root],
+        [["bench", "workDir"], h.slots.length > 0 ? workDir : undefined],
+        [["parameters", "folder"], paramFolder],
+        [["parameters", "link"], h.parameters.link],
+    ];
+    for (const [key, folder] of folders) {
+        if (folder !== undefined && isSystemFolder(folder)) {
+            problem([...at, ...key], `is a system folder; the host steps would create, re-own or replace it as root. Use a folder of its own, like ${key[0] === "sealer" ? "/sealer" : key[1] === "link" ? "/var/tmp/filecoin-proof-parameters" : "/mnt/storage/..."}`, folder);
+        }
+    }
+    if (paramFolder) {
+        const link = h.parameters.link;
+        if (within(paramFolder, link)) problem([...at, "parameters", "link"], `is the parameter folder ${paramFolder} or a folder above it; the link must be a path of its own (it is made a symlink to the folder)`, link);
+        else if (within(link, paramFolder)) problem([...at, "parameters", "link"], `is inside the parameter folder ${paramFolder}; the link must be a path of its own`, link);
+    }
+    if (h.target.kind === "oci") {
+        const volumeNames = new Map<string, number>();
+        h.target.blockVolumes.forEach((v, n) => {
+            const first = volumeNames.get(v.name);
+            if (first !== undefined) problem([...at, "target", "blockVolumes", n, "name"], `already used by blockVolumes[${first}]; volume names must be unique (they name resources)`, v.name);
+            else volumeNames.set(v.name, n);
+        });
+    }
+
     // Hugepages: refuse a reservation that starves the OS, before any host is touched.
     const pageBytes = HUGEPAGE_BYTES[h.hugepages.pageSize];
     const hugeBytes = h.hugepages.count * pageBytes;
@@ -405,6 +575,22 @@ function resolveHost(
     });
 
     const sectorSizes = [...new Set(slots.filter((s) => s.phase === "p34").map((s) => s.sectorSize))];
+    // The slot's folder is mounted read-write at the same path as benchyDir read-only: Docker
+    // refuses two mounts at one path, and a nested one would hide or expose the binary.
+    for (const s of slots) {
+        if (within(s.workDir, onHost(h.bench.benchyDir)) || within(onHost(h.bench.benchyDir), s.workDir)) {
+            problem([...at, "bench", "benchyDir"], `overlaps slot ${s.name}'s work folder ${s.workDir}; keep the benchy binary in a folder of its own`, h.bench.benchyDir);
+            break;
+        }
+    }
+    // The parameters step reads the manifest at up; a missing or broken one is the config's fault, found now.
+    if (sectorSizes.length > 0) {
+        try {
+            neededFiles({ slots }, loadManifest(h.parameters.manifest));
+        } catch (e) {
+            problem([...at, "parameters", "manifest"], (e as Error).message, h.parameters.manifest);
+        }
+    }
     return {
         name: h.name,
         target: h.target,
@@ -517,9 +703,26 @@ function resolveSlots(
 /** Objects merge key by key (the host wins); lists and scalars from the host replace the default. */
 export function mergeDefaults(defaults: unknown, host: unknown): unknown {
     if (!isPlainObject(defaults) || !isPlainObject(host)) return host === undefined ? defaults : host;
-    const out: Record<string, unknown> = { ...defaults };
-    for (const [k, v] of Object.entries(host)) out[k] = k in defaults ? mergeDefaults(defaults[k], v) : v;
-    return out;
+    // Built with fromEntries (own properties only): `out[k] = v` with k "__proto__" would set the
+    // prototype, and its keys would then be read as the host's without appearing anywhere.
+    const keys = [...new Set([...Object.keys(defaults), ...Object.keys(host)])];
+    return Object.fromEntries(keys.map((k) => [k, Object.hasOwn(host, k) ? (Object.hasOwn(defaults, k) ? mergeDefaults(defaults[k], host[k]) : host[k]) : defaults[k]]));
+}
+
+/** Folders a host step must never create, own or replace: the system's own, and everything under those that hold no data. */
+const SYSTEM_FOLDERS = ["/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/mnt", "/media", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/log", "/var/tmp"];
+const SYSTEM_TREES = ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr"];
+
+export function isSystemFolder(folder: string): boolean {
+    const p = path.posix.normalize(folder).replace(/(.)\/+$/, "$1");
+    return SYSTEM_FOLDERS.includes(p) || SYSTEM_TREES.some((t) => p.startsWith(`${t}/`));
+}
+
+/** `inner` is `outer` or inside it. */
+function within(inner: string, outer: string): boolean {
+    const a = path.posix.normalize(inner).replace(/\/+$/, "");
+    const b = path.posix.normalize(outer).replace(/\/+$/, "");
+    return a === b || a.startsWith(`${b}/`) || b === "";
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -536,8 +739,10 @@ function zodProblems(error: z.ZodError, input: unknown, place: (rel: PathPart[])
         const { found, value } = valueAt(input, rel);
         if (issue.code === "unrecognized_keys") {
             for (const key of issue.keys) {
+                if (key === "__proto__") continue; // scanPlainValues says what it is
                 const expected = expectedKeys(input, rel);
-                out.push({ path: place([...rel, key]), message: `unknown key${expected ? `; expected one of: ${expected}` : ""}`, hasValue: false });
+                const near = expected && nearest(key, expected);
+                out.push({ path: place([...rel, key]), message: `unknown key${near ? `; did you mean ${near}?` : expected ? `; expected one of: ${expected.join(", ")}` : ""}`, hasValue: false });
             }
             continue;
         }
@@ -547,9 +752,20 @@ function zodProblems(error: z.ZodError, input: unknown, place: (rel: PathPart[])
 }
 
 function describeIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, rel: PathPart[]): string {
+    const { value } = valueAt(input, rel);
+    const message = describeZodIssue(issue, found, input, rel);
+    // The file said `secure:`, which only the Pulumi CLI decrypts: this key takes a plain value.
+    if (value === SECRET_PLACEHOLDER) return `is a secure: value; only secret keys (named by a host's privateKey) may be secure. Write it in plain text: ${message}`;
+    return message;
+}
+
+function describeZodIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, rel: PathPart[]): string {
     switch (issue.code) {
-        case "invalid_type":
+        case "invalid_type": {
+            const { value } = valueAt(input, rel);
+            if (typeof value === "number" && !Number.isFinite(value)) return `expected a finite number`;
             return found ? `expected ${article(issue.expected)}` : `is required (${article(issue.expected)})`;
+        }
         case "invalid_value":
             return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
         case "invalid_union": {
@@ -558,7 +774,8 @@ function describeIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, 
                 const kinds = (schema.options as z.ZodObject[]).map((o) => JSON.stringify((o.shape.kind as z.ZodLiteral).value));
                 return `expected one of ${kinds.join(", ")}`;
             }
-            return "matches none of the allowed forms";
+            const here = schemaAt(input, rel).schema;
+            return here ? `expected ${describeForms(here)}` : "matches none of the allowed forms";
         }
         case "too_small":
             if (!issue.message.startsWith("Too small")) return issue.message; // the schema's own words
@@ -574,7 +791,7 @@ function describeIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, 
 function article(type: string): string {
     if (type === "int") return "a whole number";
     if (type === "array") return "a list";
-    if (type === "object") return "a mapping";
+    if (type === "object" || type === "record") return "a mapping";
     return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
@@ -587,10 +804,19 @@ function valueAt(input: unknown, parts: PathPart[]): { found: boolean; value?: u
     return { found: cur !== undefined, value: cur };
 }
 
-function expectedKeys(input: unknown, parts: PathPart[]): string | undefined {
+function expectedKeys(input: unknown, parts: PathPart[]): string[] | undefined {
     const { schema, value } = schemaAt(input, parts);
     const option = schema && pickOption(schema, value);
-    return option instanceof z.ZodObject ? Object.keys(option.shape).join(", ") : undefined;
+    return option instanceof z.ZodObject ? Object.keys(option.shape) : undefined;
+}
+
+/** The forms a union takes, in words: `a whole number 1–4096 or "auto"` (the reference's wording). */
+function describeForms(schema: z.ZodType): string {
+    return describeType(schema)
+        .replace(/`/g, "")
+        .split(" or ")
+        .map((form) => (/^[a-z]/.test(form) ? `${/^[aeiou]/.test(form) ? "an" : "a"} ${form}` : form))
+        .join(" or ");
 }
 
 /** The schema (unwrapped) and the input value at a path of a host. */

@@ -55,13 +55,23 @@ export function scriptText(script: string): { text: string; sha256: string } {
     return out;
 }
 
+/** One shell word holding exactly `text`, whatever it holds: single quotes, each inner ' written '\\''. */
+export function shellQuote(text: string): string {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** `text` as one shell word, quoted only when it needs to be (so plain paths stay readable). */
+export function shellWord(text: string): string {
+    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : shellQuote(text);
+}
+
 /** `export KEY='value'` lines; single quotes survive any value. */
 export function envPreamble(env: Record<string, string>): string {
     return Object.keys(env)
         .sort()
         .map((k) => {
             if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`environment name ${JSON.stringify(k)} is not a shell variable name`);
-            return `export ${k}='${env[k].replace(/'/g, `'\\''`)}'`;
+            return `export ${k}=${shellQuote(env[k])}`;
         })
         .join("\n");
 }

@@ -4,7 +4,9 @@
 
 /** Characters that look like a space, a digit or a hyphen, or cannot be seen at all. */
 const NAMES: Record<number, string> = {
+    0x0085: "NEXT LINE (NEL)",
     0x00a0: "NO-BREAK SPACE",
+    0x00ad: "SOFT HYPHEN",
     0x1680: "OGHAM SPACE MARK",
     0x180e: "MONGOLIAN VOWEL SEPARATOR",
     0x2000: "EN QUAD",
@@ -30,9 +32,18 @@ const NAMES: Record<number, string> = {
     0x2014: "EM DASH",
     0x2028: "LINE SEPARATOR",
     0x2029: "PARAGRAPH SEPARATOR",
+    0x202a: "LEFT-TO-RIGHT EMBEDDING",
+    0x202b: "RIGHT-TO-LEFT EMBEDDING",
+    0x202c: "POP DIRECTIONAL FORMATTING",
+    0x202d: "LEFT-TO-RIGHT OVERRIDE",
+    0x202e: "RIGHT-TO-LEFT OVERRIDE",
     0x202f: "NARROW NO-BREAK SPACE",
     0x205f: "MEDIUM MATHEMATICAL SPACE",
     0x2060: "WORD JOINER",
+    0x2066: "LEFT-TO-RIGHT ISOLATE",
+    0x2067: "RIGHT-TO-LEFT ISOLATE",
+    0x2068: "FIRST STRONG ISOLATE",
+    0x2069: "POP DIRECTIONAL ISOLATE",
     0x2212: "MINUS SIGN",
     0x3000: "IDEOGRAPHIC SPACE",
     0xfeff: "ZERO WIDTH NO-BREAK SPACE (BOM)",
@@ -47,7 +58,7 @@ export function describeLookalike(ch: string): string | undefined {
     const cp = ch.codePointAt(0)!;
     let name = NAMES[cp];
     if (!name && cp >= 0xff10 && cp <= 0xff19) name = `FULLWIDTH DIGIT ${cp - 0xff10}`;
-    if (!name && ((cp < 0x20 && cp !== 0x0a && cp !== 0x0d && cp !== 0x09) || cp === 0x7f)) name = "CONTROL CHARACTER";
+    if (!name && ((cp < 0x20 && cp !== 0x0a && cp !== 0x0d && cp !== 0x09) || (cp >= 0x7f && cp <= 0x9f))) name = "CONTROL CHARACTER";
     if (!name) return undefined;
     return `U+${cp.toString(16).toUpperCase().padStart(4, "0")} ${name}`;
 }
@@ -56,7 +67,9 @@ function what(ch: string): string {
     const cp = ch.codePointAt(0)!;
     if (cp >= 0xff10 && cp <= 0xff19) return `; write the ASCII digit ${cp - 0xff10}`;
     if ([0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2212, 0xff0d].includes(cp)) return `; write the ASCII hyphen -`;
-    if (cp === 0xfeff || (cp >= 0x200b && cp <= 0x200f) || cp === 0x2060) return "; delete it (it is invisible)";
+    if (cp === 0xfeff || cp === 0x00ad || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2069)) return "; delete it (it is invisible)";
+    // A newline in a value ends up as a new line of a shell command, an fstab or a Dockerfile.
+    if (cp === 0x0a || cp === 0x0d) return "; values are one line (a newline would start a new command or a new line of fstab or the Dockerfile)";
     return "; write a plain ASCII character instead";
 }
 
@@ -66,12 +79,15 @@ export interface Lookalike {
     value: unknown;
 }
 
+/** Characters fine between YAML tokens but never inside a value. */
+const IN_VALUES_ONLY: Record<string, string> = { "\t": "U+0009 TAB", "\n": "U+000A LINE FEED", "\r": "U+000D CARRIAGE RETURN" };
+
 /** Walks a parsed config (keys and string values) for look-alike characters. */
 export function findLookalikes(value: unknown, path: (string | number)[] = []): Lookalike[] {
     const found: Lookalike[] = [];
     if (typeof value === "string") {
         for (const [index, ch] of [...value].entries()) {
-            const name = describeLookalike(ch) ?? (ch === "\t" ? "U+0009 TAB" : undefined);
+            const name = describeLookalike(ch) ?? IN_VALUES_ONLY[ch];
             if (name) found.push({ path, value, message: `has ${name} at character ${index + 1}${what(ch)}` });
         }
     } else if (Array.isArray(value)) {

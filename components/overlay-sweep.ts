@@ -11,6 +11,7 @@
 // still exist and only reports them, and their own layers go with them). To sweep on an up that
 // changes nothing, replace the step on purpose: `pulumi up --replace <urn of <host>-sweep-run>`.
 import * as pulumi from "@pulumi/pulumi";
+import { slotIdentityLabels } from "./bench-slots";
 import { ResolvedHost } from "./config";
 import { HostConnection, hostScript } from "./host-command";
 
@@ -21,6 +22,8 @@ export const SweepEnv = {
     dryRun: "SEALBENCH_SWEEP_DRY_RUN",
     /** Docker's data root; defaults to `docker info`'s. Tests and the benchmark point it at a synthetic tree. */
     dockerRoot: "SEALBENCH_DOCKER_ROOT",
+    /** Only containers carrying every one of these labels, newline-separated key=value: the stack's slots. */
+    labels: "SEALBENCH_SWEEP_LABELS",
     /** Only containers whose name starts with this (tests share an engine with others). */
     namePrefix: "SEALBENCH_SWEEP_NAME_PREFIX",
     /** A file listing containers and image layers instead of asking Docker (benchmark only). */
@@ -32,6 +35,8 @@ export interface SweepOptions {
     dryRun?: boolean;
     dockerRoot?: string;
     inventory?: string;
+    /** key=value labels a container must all carry to be swept (the script refuses to run without a filter). */
+    labels?: string[];
     namePrefix?: string;
 }
 
@@ -40,6 +45,7 @@ export function sweepEnv(o: SweepOptions): Record<string, string> {
     const env: Record<string, string> = { [SweepEnv.host]: o.host, [SweepEnv.dryRun]: o.dryRun ? "true" : "false" };
     if (o.dockerRoot) env[SweepEnv.dockerRoot] = o.dockerRoot;
     if (o.inventory) env[SweepEnv.inventory] = o.inventory;
+    if (o.labels?.length) env[SweepEnv.labels] = o.labels.join("\n");
     if (o.namePrefix) env[SweepEnv.namePrefix] = o.namePrefix;
     return env;
 }
@@ -82,7 +88,8 @@ export class OverlaySweep extends pulumi.ComponentResource {
             args.on,
             {
                 script: "overlay-sweep.sh",
-                env: sweepEnv({ host: args.host.name, dryRun: args.dryRun ?? false }),
+                // Only this host's slots: the engine may run other people's containers.
+                env: sweepEnv({ host: args.host.name, dryRun: args.dryRun ?? false, labels: slotIdentityLabels(args.host).map(([k, v]) => `${k}=${v}`) }),
                 triggers: args.follows ?? [],
             },
             { parent: this, dependsOn: args.ready ?? [] },

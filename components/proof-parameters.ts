@@ -81,8 +81,9 @@ export function loadManifest(file: string, projectDir = PROJECT_DIR): Manifest {
     let raw: unknown;
     try {
         raw = JSON.parse(text);
-    } catch (e) {
-        throw new Error(`${full}: not JSON: ${(e as Error).message}`);
+    } catch {
+        // Not the parser's message: it quotes the file's first bytes, and the file may be anything.
+        throw new Error(`${full}: not JSON; expected parameters.json's form, {"<file name>": {"cid", "digest", "sector_size"}}`);
     }
     return parseManifest(raw, full);
 }

@@ -32,6 +32,7 @@ export const ScriptEnv = {
     storageNodes: "SEALBENCH_STORAGE_NODES",
     extraDirs: "SEALBENCH_EXTRA_DIRS",
     layoutState: "SEALBENCH_LAYOUT_STATE",
+    mountsState: "SEALBENCH_MOUNTS_STATE",
     hugepageCount: "SEALBENCH_HUGEPAGE_COUNT",
     hugepageKb: "SEALBENCH_HUGEPAGE_KB",
     hugepageMount: "SEALBENCH_HUGEPAGE_MOUNT",
@@ -60,6 +61,7 @@ export function hostPaths(host: Pick<ResolvedHost, "root" | "name">) {
         nrHugepages: onHost(host, "/proc/sys/vm/nr_hugepages"),
         sysfs: onHost(host, "/sys"),
         layoutState: onHost(host, `/var/lib/sealbench/${host.name}-layout.state`),
+        mountsState: onHost(host, `/var/lib/sealbench/${host.name}-mounts.state`),
     };
 }
 
@@ -171,6 +173,7 @@ export function storageEnv(host: ResolvedHost, mounts: MountSpec[] = declaredMou
         [StorageEnv.bigDiskPaths]: JSON.stringify(big),
         [StorageEnv.allowBootDisk]: String(host.allowBootDisk),
         [ScriptEnv.fstab]: hostPaths(host).fstab,
+        [ScriptEnv.mountsState]: hostPaths(host).mountsState,
         [ScriptEnv.mountTable]: mountTable(mounts),
         [ScriptEnv.bigDiskTable]: big.map((b) => `${b.role}|${tableField(b.path, "folder")}`).join("\n"),
     };

@@ -3,6 +3,7 @@
 // checkout is: no timestamps, no random ids, keys sorted, secrets as "[secret]", and the
 // checkout's absolute folder written as "<project>" (the dev stack's root resolves under it).
 import * as crypto from "crypto";
+import { redactPrivateKeys } from "../components/private-key";
 import { SECRET_PLACEHOLDER } from "../components/stack-file";
 import { sortVerdicts, Verdict } from "./policies";
 import { RecordedResource } from "./run-program";
@@ -161,7 +162,8 @@ export function normalizer(projectDirs: string[]): (v: unknown) => unknown {
         return text(withScripts);
     };
     const walk = (v: unknown): unknown => {
-        if (typeof v === "string") return str(v);
+        // The manifest is uploaded and diffed into a pull-request comment: key text never goes in.
+        if (typeof v === "string") return redactPrivateKeys(str(v));
         if (Array.isArray(v)) return v.map(walk);
         if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
         return v;

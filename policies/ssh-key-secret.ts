@@ -11,16 +11,16 @@
 //      `connection` in a secret and lists it there; a resource without it (an older SDK, a raw
 //      registration) would keep the key in plain text.
 import { ResourceValidationPolicy } from "@pulumi/policy";
+import { PRIVATE_KEY_HEADER } from "../components/private-key";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
 import { ifKnown, ResourceType } from "./resources";
 
-const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----/;
 const SCANNED: readonly string[] = [ResourceType.localCommand, ResourceType.remoteCommand, ResourceType.container, ResourceType.ociInstance];
 
 /** Paths of string values holding private-key text. Values unknown during preview are skipped: they hold nothing yet. */
 function keyTextPaths(value: unknown, at: string, out: string[]): void {
     if (typeof value === "string") {
-        if (PRIVATE_KEY.test(value)) out.push(at);
+        if (PRIVATE_KEY_HEADER.test(value)) out.push(at);
         return;
     }
     if (value === null || typeof value !== "object") return;

@@ -11,7 +11,9 @@
 # SEALBENCH_MOUNT_TABLE   lines "kind|source|mountPoint|fsType|options|format"
 #                         (kind nfs|block|existing; format true|false),
 # SEALBENCH_BIG_DISK_TABLE lines "role|path",
-# SEALBENCH_FSTAB         the fstab to keep (default /etc/fstab; the dev stack's is under its root).
+# SEALBENCH_FSTAB         the fstab to keep (default /etc/fstab; the dev stack's is under its root),
+# SEALBENCH_MOUNTS_STATE  the mount points this step mounted itself, one per line (default beside
+#                         the fstab): delete unmounts only those, never an admin's own mount.
 # SEALBENCH_MOUNTS and SEALBENCH_BIG_DISK_PATHS carry the same as JSON for the policies.
 set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-mounts}
@@ -24,6 +26,7 @@ action=$(action_arg "${1:-}")
 require_env SEALBENCH_HOST
 fstab=${SEALBENCH_FSTAB:-/etc/fstab}
 tag="$SEALBENCH_HOST:mounts"
+state=${SEALBENCH_MOUNTS_STATE:-$(dirname "$fstab")/.sealbench-$SEALBENCH_HOST-mounts.state}
 
 kinds=() sources=() points=() fstypes=() options=() formats=()
 while IFS='|' read -r kind source point fstype opts format; do
@@ -38,16 +41,33 @@ mounted_source() {
     findmnt -no SOURCE --mountpoint "$1" 2>/dev/null | tail -n1 || true
 }
 
+# made_here POINT: this step mounted POINT (and so may unmount it).
+made_here() {
+    [ -f "$state" ] && grep -qxF -- "$1" "$state"
+}
+
+# in_admin_fstab POINT: the fstab already has a line for POINT that is not ours.
+in_admin_fstab() {
+    [ -f "$fstab" ] || return 1
+    grep -v -- " $(fstab_marker "$tag")\$" "$fstab" | awk -v p="$1" '$1 !~ /^#/ && $2 == p { found = 1 } END { exit !found }'
+}
+
 if [ "$action" = delete ]; then
-    # Unmount ours, deepest first, then drop our fstab lines. Data on the devices stays.
+    # Unmount what this step mounted, deepest first, then drop our fstab lines. Data on the
+    # devices stays, and so does a mount that was there before the step.
     for ((i = ${#points[@]} - 1; i >= 0; i--)); do
         [ "${kinds[$i]}" = existing ] && continue
+        if ! made_here "${points[$i]}"; then
+            mountpoint -q "${points[$i]}" && log "left ${points[$i]} mounted: this step did not mount it"
+            continue
+        fi
         if mountpoint -q "${points[$i]}"; then
             umount "${points[$i]}" || die "cannot unmount ${points[$i]} (in use?); stop what uses it and run destroy again"
             log "unmounted ${points[$i]}"
         fi
     done
     fstab_set "$fstab" "$tag" "" >/dev/null
+    rm -f -- "$state"
     exit 0
 fi
 
@@ -127,19 +147,26 @@ for i in "${!kinds[@]}"; do
             # Device names of iSCSI and SATA disks can change across boots; UUIDs do not.
             spec=$source
             [ -z "$uuid" ] || spec="UUID=$uuid"
-            lines+="$spec $point $have ${options[$i]} 0 2"$'\n'
+            line="$spec $point $have ${options[$i]} 0 2"
             fstype=$have
             ;;
         nfs)
-            lines+="$source $point nfs ${options[$i]} 0 0"$'\n'
+            line="$source $point nfs ${options[$i]} 0 0"
             fstype=nfs
             ;;
     esac
+    # A second line for the same mount point would mount it twice at boot: the admin's stays.
+    if in_admin_fstab "$point"; then
+        log "$point is already in $fstab (not a sealbench line): left it as it is"
+    else
+        lines+="$line"$'\n'
+    fi
     mkdir -p "$point"
     current=$(mounted_source "$point")
     if [ -z "$current" ]; then
         mount -t "$fstype" -o "${options[$i]}" "$source" "$point" ||
             die "mounting $source on $point ($fstype, ${options[$i]}) failed on host $SEALBENCH_HOST"
+        made_here "$point" || { mkdir -p "$(dirname "$state")" && printf '%s\n' "$point" >>"$state"; }
         log "mounted $source on $point"
     elif [ "${kinds[$i]}" = block ] && [ "$(readlink -f "$current")" != "$(readlink -f "$source")" ]; then
         die "$point already has $current mounted, expected $source; unmount it or fix storage: in the stack config"

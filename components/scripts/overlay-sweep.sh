@@ -15,8 +15,12 @@
 #   SEALBENCH_HOST            stack host name, for messages
 #   SEALBENCH_SWEEP_DRY_RUN   "true": report what would be freed, delete nothing. Default "false".
 #   SEALBENCH_DOCKER_ROOT     Docker's data root. Default: `docker info -f {{.DockerRootDir}}`.
+#   SEALBENCH_SWEEP_LABELS    only containers carrying every one of these labels (newline-separated
+#                             key=value): the stack's slots. An engine holds other people's
+#                             containers too (on a laptop, the user's own database), and a .tmp*
+#                             in their layers is theirs.
 #   SEALBENCH_SWEEP_NAME_PREFIX only containers whose name starts with it (tests share an engine).
-#                             Default: every container.
+#                             The script refuses to run with neither a label nor a prefix.
 #   SEALBENCH_SWEEP_INVENTORY a file listing the layers instead of asking Docker (the benchmark's
 #                             synthetic data root): tab-separated lines
 #                               container <name> <true|false running> <UpperDir>
@@ -35,6 +39,16 @@ dry=${SEALBENCH_SWEEP_DRY_RUN:-false}
 case "$dry" in true | false) ;; *) die "SEALBENCH_SWEEP_DRY_RUN must be true or false (got '$dry')" ;; esac
 inventory_file=${SEALBENCH_SWEEP_INVENTORY:-}
 prefix=${SEALBENCH_SWEEP_NAME_PREFIX:-}
+label_filters=()
+while IFS= read -r label; do
+    [ -n "$label" ] || continue
+    [[ $label =~ ^[A-Za-z0-9._/-]+=[^[:space:]]*$ ]] || die "SEALBENCH_SWEEP_LABELS: '$label' is not key=value"
+    label_filters+=(--filter "label=$label")
+done <<<"${SEALBENCH_SWEEP_LABELS:-}"
+# An inventory lists exactly the layers to look at (the benchmark's synthetic data root).
+if [ "${#label_filters[@]}" -eq 0 ] && [ -z "$prefix" ] && [ -z "$inventory_file" ]; then
+    die "no container filter: set SEALBENCH_SWEEP_LABELS (the stack's slot labels) or SEALBENCH_SWEEP_NAME_PREFIX; refusing to sweep every container of the engine"
+fi
 
 # --- what is there (nothing changes in this part) -------------------------------------------
 if [ -n "${SEALBENCH_DOCKER_ROOT:-}" ]; then
@@ -55,7 +69,7 @@ if [ -n "$inventory_file" ]; then
     cp -- "$inventory_file" "$work/inventory"
 else
     : >"$work/inventory"
-    mapfile -t containers < <(docker ps -aq --no-trunc)
+    mapfile -t containers < <(docker ps -aq --no-trunc "${label_filters[@]}")
     if [ "${#containers[@]}" -gt 0 ]; then
         docker inspect -f $'container\t{{.Name}}\t{{.State.Running}}\t{{if eq .GraphDriver.Name "overlay2"}}{{.GraphDriver.Data.UpperDir}}{{else}}-{{end}}' \
             "${containers[@]}" | sed 's|^container\t/|container\t|' >>"$work/inventory"
@@ -114,13 +128,18 @@ for i in "${!c_uppers[@]}"; do
 done
 
 # One walk over the writable layers only, never across a mount, never into a .tmp* folder.
+# A character device in an upper layer is an overlay whiteout: the mark that the container
+# deleted that file of its image. Removing it would bring the image's file back.
 : >"$work/found"
 if [ "${#uppers[@]}" -gt 0 ]; then
-    find "${uppers[@]}" -xdev -name '.tmp*' -prune -print0 >"$work/found"
+    find "${uppers[@]}" -xdev -name '.tmp*' ! -type c -prune -print0 >"$work/found"
 fi
 declare -A bytes_of=() count_of=()
 if [ -s "$work/found" ]; then
-    while IFS=$'\t' read -r -d '' size path; do
+    # Split by hand: `read size path` would strip a tab that ends a file name (IFS whitespace),
+    # and rm would then miss the file that was counted as freed.
+    while IFS= read -r -d '' entry; do
+        size=${entry%%$'\t'*} path=${entry#*$'\t'}
         rel=${path#"$root"/overlay2/}
         upper="$root/overlay2/${rel%%/*}/diff"
         [ -n "${name_of[$upper]:-}" ] || die "found $path outside the layers being swept; refusing"

@@ -80,8 +80,13 @@ done <<<"$files"
 # set_status STATE RUN [MESSAGE]: one line, replaced atomically; the step polls it.
 set_status() {
     local tmp="$status_file.tmp.$$"
-    printf '%s %s %s\n' "$1" "$2" "${3:-}" >"$tmp"
-    mv -f "$tmp" "$status_file"
+    if { printf '%s %s %s\n' "$1" "$2" "${3:-}" >"$tmp"; } 2>/dev/null && mv -f "$tmp" "$status_file"; then
+        return 0
+    fi
+    # A full disk has no block for a new file: rewrite the status in place, so the step still
+    # learns how the fetch ended (and no status.tmp.* is left behind).
+    rm -f "$tmp"
+    printf '%s %s %s\n' "$1" "$2" "${3:-}" >"$status_file"
 }
 
 # Sets st_state, st_run, st_msg from the status file.
@@ -118,8 +123,10 @@ worker_main() {
     fi
     printf '%s\n' "$$" >"$params_state/pid"
     set_status running "$run"
+    # Off the parameter disk, so a full disk does not swallow curl's message and the errors list.
+    params_scratch=$(mktemp -d "${TMPDIR:-/tmp}/sealbench-params.XXXXXX" 2>/dev/null) || params_scratch="$params_state"
     trap 'set_status failed "$run" "stopped by a signal"; trap - TERM INT HUP; kill -TERM 0; exit 143' TERM INT HUP
-    rm -f "$params_state/errors"
+    rm -f "$params_scratch/errors"
     params_say "fetching $(printf '%s\n' "$files" | grep -c .) file(s) into $params_folder from $params_gateway (run $run, pid $$)"
     while read -r name cid digest; do
         [ -n "$name" ] || continue
@@ -127,11 +134,18 @@ worker_main() {
         params_fetch_one "$name" "$cid" "$digest" </dev/null &
         wait "$!" || failed=$((failed + 1))
     done <<<"$files"
+    # Removed here, not in an EXIT trap: bash runs that in every background fetch as it exits.
     if [ "$failed" -gt 0 ]; then
-        set_status failed "$run" "$(tr '\n' ' ' <"$params_state/errors" 2>/dev/null || echo "$failed file(s) failed; see the log")"
+        set_status failed "$run" "$(tr '\n' ' ' <"$params_scratch/errors" 2>/dev/null || echo "$failed file(s) failed; see the log")"
+        drop_scratch
         exit 1
     fi
     set_status "done" "$run"
+    drop_scratch
+}
+
+drop_scratch() {
+    [ "$params_scratch" = "$params_state" ] || rm -rf -- "$params_scratch"
 }
 
 write_worker() {
@@ -203,32 +217,79 @@ points_to_folder() {
     [ -L "$link" ] && [ "$(readlink -m "$link")" = "$(readlink -m "$params_folder")" ]
 }
 
+# owned_safely PATH: owned by the user running the step and writable by nobody else. /var/tmp
+# is world-writable: a folder someone else made at the link path, or one anyone may write to,
+# could hold (or be given, mid-run) symlinks to files of root's.
+owned_safely() {
+    [ "$(stat -c %u "$1")" = "$(id -u)" ] && [ -z "$(find "$1" -maxdepth 0 -perm /022 -print)" ]
+}
+
 # Decides what to do with the link path, or stops before anything changed.
 inspect_link() {
-    local entry name target clashes=""
+    local entry name target clashes="" odd=""
     link_action=""
+    if [ -L "$params_folder" ]; then
+        die "the parameter folder $params_folder is a symlink (to $(readlink "$params_folder")); set parameters.folder to a real folder"
+    fi
+    if [ -d "$params_folder" ] && ! owned_safely "$params_folder"; then
+        die "the parameter folder $params_folder is owned by uid $(stat -c %u "$params_folder") or writable by group or others (mode $(stat -c %a "$params_folder")); the fetch writes there as uid $(id -u): chown and chmod go-w it, then run again"
+    fi
     if [ -L "$link" ]; then
         points_to_folder && link_action=ok && return 0
         die "$link is a symlink to $(readlink "$link"), not to the parameter folder $params_folder; remove it, or set parameters.folder to its target"
     elif [ -d "$link" ]; then
-        if [ -z "$(find "$link" -mindepth 1 -maxdepth 1 -print -quit)" ]; then
+        owned_safely "$link" ||
+            die "$link is a folder owned by uid $(stat -c %u "$link") or writable by group or others (mode $(stat -c %a "$link")); its files cannot be trusted, so nothing was moved. Check what is in it, remove it, then run again"
+        if [ -z "$(find "$link" -mindepth 1 -maxdepth 1 ! -name .sealbench -print -quit)" ]; then
             link_action=replace
             return 0
         fi
         while IFS= read -r -d '' entry; do
             name=${entry##*/}
+            # This step's own state, from when the link path was the parameter folder: not adopted.
+            [ "$name" = .sealbench ] && [ -d "$entry" ] && [ ! -L "$entry" ] && continue
+            # Only regular files are adopted: a symlink would be written through, a folder merged blind.
+            if [ -L "$entry" ] || [ ! -f "$entry" ]; then
+                odd="$odd $name"
+                continue
+            fi
             target="$params_folder/$name"
             if [ -e "$target" ] || [ -L "$target" ]; then
                 [ -f "$entry" ] && [ -f "$target" ] && cmp -s "$entry" "$target" && continue
                 clashes="$clashes $name"
             fi
         done < <(find "$link" -mindepth 1 -maxdepth 1 -print0)
+        [ -z "$odd" ] || die "$link is a folder holding$odd, which are not regular files (symlinks, folders or devices); nothing was moved. Move them away, then run again."
         [ -z "$clashes" ] || die "$link is a folder with files, and$clashes also exist in $params_folder with other content; nothing was moved. Keep one copy of each, then run again."
         link_action=adopt
     elif [ -e "$link" ]; then
         die "$link exists and is neither a folder nor a symlink; expected nothing there, an empty folder, or a symlink to $params_folder"
     else
         link_action=create
+    fi
+}
+
+# The old link folder's .sealbench (markers, logs of a parameter folder it once was): its markers
+# describe files by size and mtime in another place, so it is dropped, not adopted.
+drop_old_state() {
+    if [ -d "$link/.sealbench" ] && [ ! -L "$link/.sealbench" ]; then
+        rm -rf --one-file-system -- "$link/.sealbench"
+        log "dropped $link/.sealbench (the state of an older parameter folder)"
+    fi
+}
+
+# adopt_partial FILE PART: FILE becomes PART unless PART already holds more bytes.
+adopt_partial() {
+    local entry=$1 part=$2 name=${1##*/}
+    if [ -L "$part" ]; then
+        rm -f -- "$part"
+    fi
+    if [ -f "$part" ] && [ "$(stat -c %s "$part")" -ge "$(stat -c %s "$entry")" ]; then
+        rm -f -- "$entry"
+        log "$name: dropped the copy in $link; the $name.part in $params_folder is as long or longer"
+    else
+        mv -f -- "$entry" "$part"
+        log "$name: moved from $link to $params_folder (as $name.part until verified)"
     fi
 }
 
@@ -244,23 +305,27 @@ make_link() {
     local entry name tmp
     case "$link_action" in
         ok) log "$link already links to $params_folder" && return 0 ;;
-        replace) rmdir "$link" && log "replaced the empty folder $link" ;;
+        replace)
+            drop_old_state
+            rmdir "$link" && log "replaced the empty folder $link"
+            ;;
         adopt)
+            drop_old_state
             while IFS= read -r -d '' entry; do
                 name=${entry##*/}
-                if [ -e "$params_folder/$name" ]; then
+                if [ -e "$params_folder/$name" ] || [ -L "$params_folder/$name" ]; then
                     # Same content as the copy already in the folder (checked by inspect_link).
                     rm -f "$entry"
                     log "$name: already in $params_folder with the same content; dropped the copy in $link"
-                elif is_needed "$name" && [ ! -e "$params_folder/$name.part" ]; then
-                    # Not trusted until its digest matches: it arrives as a .part the fetch checks.
-                    mv -n "$entry" "$params_folder/$name.part"
-                    log "$name: moved from $link to $params_folder (as $name.part until verified)"
+                elif is_needed "$name"; then
+                    # Not trusted until its digest matches: it arrives as a .part the fetch checks,
+                    # never at the final name. Of two partial copies the longer one is kept.
+                    adopt_partial "$entry" "$params_folder/$name.part"
                 else
                     mv -n "$entry" "$params_folder/"
                     log "$name: moved from $link to $params_folder"
                 fi
-            done < <(find "$link" -mindepth 1 -maxdepth 1 -print0)
+            done < <(find "$link" -mindepth 1 -maxdepth 1 -type f -print0)
             rmdir "$link"
             ;;
     esac

@@ -153,6 +153,30 @@ describe("run commands", () => {
         expect(own.sealedFile).toBe("/mnt/storage/bench/p34-1/p2.sealed");
     });
 
+    it("quotes every value that reaches the shell: a RUST_LOG of $(…), a quote, a folder with spaces (issue 10 item 15)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-quote-"));
+        try {
+            const pwned = path.join(dir, "pwned");
+            const benchyDir = path.join(dir, "bin dir");
+            fs.mkdirSync(benchyDir);
+            // A stand-in benchy that writes what it was given.
+            fs.writeFileSync(path.join(benchyDir, "benchy"), '#!/bin/sh\nprintf "%s|%s|%s\\n" "$RUST_LOG" "$PWD" "$*" > "$PWD/seen"\n', { mode: 0o755 });
+            const rustLog = `info,x=$(touch ${pwned})'"`;
+            const h = host({ bench: { rustLog, workDir: path.join(dir, "work dir"), benchyDir }, slots: [{ phase: "p34", count: 1 }] });
+            const slot = h.slots[0];
+            fs.mkdirSync(slot.workDir, { recursive: true });
+            const run = slotRun(h, slot);
+            // What `docker exec -d p34-1` would run, run here by sh.
+            execFileSync("bash", ["-c", run.command.replace(`docker exec -d ${slot.name} `, "")]);
+            expect(fs.existsSync(pwned)).toBe(false);
+            expect(fs.readFileSync(path.join(slot.workDir, "seen"), "utf8")).toBe(
+                `${rustLog}|${slot.workDir}|force --size=32GiB --p34 --cache-dir ${slot.workDir}/p2.cache/ --sealed-file ${slot.workDir}/p2.sealed\n`,
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("the p2 hand-over links what benchy's own log line names, mapping /tmp to the slot's tmp/", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-link-"));
         try {

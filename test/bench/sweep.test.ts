@@ -7,6 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSweepTotals, sweepEnv } from "../../components/overlay-sweep";
+import { loadStackFile } from "../../components/stack-file";
+import { runProgram } from "../../plan/run-program";
 import { busyboxImage, describeDocker, docker } from "../support/docker";
 import { runHostScript, uniqueName, upperDir } from "./support";
 
@@ -25,13 +27,23 @@ describe("sweep totals", () => {
 
     it("passes the dry-run switch and the overrides as SEALBENCH_* values", () => {
         expect(sweepEnv({ host: "h" })).toEqual({ SEALBENCH_HOST: "h", SEALBENCH_SWEEP_DRY_RUN: "false" });
-        expect(sweepEnv({ host: "h", dryRun: true, dockerRoot: "/d", inventory: "/i", namePrefix: "x-" })).toEqual({
+        expect(sweepEnv({ host: "h", dryRun: true, dockerRoot: "/d", inventory: "/i", namePrefix: "x-", labels: ["a=1", "b=2"] })).toEqual({
             SEALBENCH_HOST: "h",
             SEALBENCH_SWEEP_DRY_RUN: "true",
             SEALBENCH_DOCKER_ROOT: "/d",
             SEALBENCH_SWEEP_INVENTORY: "/i",
+            SEALBENCH_SWEEP_LABELS: "a=1\nb=2",
             SEALBENCH_SWEEP_NAME_PREFIX: "x-",
         });
+    });
+
+    it("the stack's sweep step takes the host's slot labels (issue 10 item 3)", async () => {
+        const { stack, file } = loadStackFile("Pulumi.dev.yaml");
+        const run = await runProgram(file);
+        const step = run.resources.find((r) => r.name === "dev-overlay-run")!;
+        expect((step.inputs.environment as Record<string, string>).SEALBENCH_SWEEP_LABELS).toBe("sealbench.managed=true\nsealbench.host=dev");
+        const slot = run.resources.find((r) => r.name === "dev-bench-p2-1")!;
+        expect(slot.inputs.labels).toEqual(expect.arrayContaining([{ label: "sealbench.managed", value: "true" }, { label: "sealbench.host", value: stack.hosts[0].name }]));
     });
 });
 
@@ -54,6 +66,31 @@ describe("sweep refusals (synthetic data root)", () => {
         expect(r.stderr).toBe(`overlay-sweep: bad: UpperDir ${outside} is not <data root>/overlay2/<id>/diff under ${root}; refusing to sweep it\n`);
         expect(fs.existsSync(path.join(inside, ".tmpX"))).toBe(true);
         expect(fs.existsSync(path.join(outside, ".tmpX"))).toBe(true);
+    });
+
+    it("refuses to run without a container filter (issue 10 item 3)", () => {
+        const root = path.join(top, "docker-nofilter");
+        fs.mkdirSync(path.join(root, "overlay2"), { recursive: true });
+        const r = runHostScript("overlay-sweep.sh", sweepEnv({ host: "h", dockerRoot: root }));
+        expect(r.status).toBe(1);
+        expect(r.stderr).toBe("overlay-sweep: no container filter: set SEALBENCH_SWEEP_LABELS (the stack's slot labels) or SEALBENCH_SWEEP_NAME_PREFIX; refusing to sweep every container of the engine\n");
+    });
+
+    it("keeps overlay whiteouts and removes a name that ends in a tab (issue 10 item 13)", () => {
+        const root = path.join(top, "docker-whiteout");
+        const upper = path.join(root, "overlay2/c1/diff");
+        fs.mkdirSync(path.join(upper, "tmp"), { recursive: true });
+        // The container deleted /tmp/.tmpFromImage of its image: overlayfs marks that with a 0:0 character device.
+        execFileSync("mknod", [path.join(upper, "tmp/.tmpFromImage"), "c", "0", "0"]);
+        fs.writeFileSync(path.join(upper, "tmp/.tmpTab\t"), "x".repeat(5000));
+        const inventory = path.join(top, "inventory-whiteout");
+        fs.writeFileSync(inventory, `container\tc1\tfalse\t${upper}\n`);
+        const r = runHostScript("overlay-sweep.sh", sweepEnv({ host: "h", dockerRoot: root, inventory }));
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(fs.lstatSync(path.join(upper, "tmp/.tmpFromImage")).isCharacterDevice()).toBe(true);
+        expect(fs.existsSync(path.join(upper, "tmp/.tmpTab\t"))).toBe(false);
+        expect(parseSweepTotals(r.stdout).freedEntries).toBe(1);
     });
 
     it("skips a container whose UpperDir is an image's layer, and refuses a bad dry-run value", () => {
@@ -148,6 +185,40 @@ describeDocker("the overlay sweep on this machine's engine", () => {
         expect(totals.runningEntries).toBe(1);
         // A second run finds nothing more to free: idempotent.
         expect(parseSweepTotals(sweep(false)).freed).toBe(0);
+    });
+});
+
+describeDocker("the overlay sweep takes only the stack's slots (issue 10 item 3)", () => {
+    const prefix = `${uniqueName("sblabel")}-`;
+    const hostName = prefix.slice(0, -1);
+    const slot = `${prefix}p2-1`;
+    const database = `${prefix}users-db`;
+
+    beforeAll(() => {
+        const image = busyboxImage();
+        // The user's own container on the same engine, stopped, with a .tmp* of its own.
+        docker("run", "--name", database, "--network", "none", image, "sh", "-c", "mkdir -p /var/lib/app/.tmp && echo wal > /var/lib/app/.tmp/journal");
+        docker("run", "--name", slot, "--network", "none", "--label", "sealbench.managed=true", "--label", `sealbench.host=${hostName}`, image, "sh", "-c", "echo leak > /tmp/.tmpLeak");
+    });
+    afterAll(() => {
+        for (const c of [slot, database]) {
+            try {
+                docker("rm", "-f", c);
+            } catch {
+                // not made
+            }
+        }
+    });
+
+    it("sweeps the slot and leaves the user's database alone", () => {
+        // The prefix keeps this test off other people's containers even if the label filter failed.
+        const labels = [`sealbench.managed=true`, `sealbench.host=${hostName}`];
+        const r = runHostScript("overlay-sweep.sh", sweepEnv({ host: hostName, labels, namePrefix: prefix }));
+        expect(r.stderr).toBe("");
+        expect(r.status).toBe(0);
+        expect(fs.existsSync(path.join(upperDir(slot), "tmp/.tmpLeak"))).toBe(false);
+        expect(fs.readFileSync(path.join(upperDir(database), "var/lib/app/.tmp/journal"), "utf8")).toBe("wal\n");
+        expect(r.stdout).not.toContain(database);
     });
 });
 

@@ -133,7 +133,7 @@ describe("stack config: bad, every problem named with path, value and expectatio
             stack(benchHost({ slots: [{ phase: "p2", cpuset: "2-9", proofThreads: 5 }, { phase: "p5" }, { phase: "p1", cpusett: "10" }] })),
             [
                 'hosts[0].slots[1].phase "p5": expected one of "p1", "p2", "p34"',
-                "hosts[0].slots[2].cpusett: unknown key; expected one of: phase, sectorSize, cpuset, count, cpusPerSlot, proofThreads, memoryGb",
+                "hosts[0].slots[2].cpusett: unknown key; did you mean cpuset?",
             ],
         ],
         [
@@ -184,7 +184,7 @@ describe("stack config: bad, every problem named with path, value and expectatio
         [
             "an unknown stack key",
             { ...stack(benchHost()), sshPrivatekey: "x" },
-            ["sshPrivatekey: unknown key; expected root, defaults, hosts, or a secret named by a host's privateKey"],
+            ["sshPrivatekey: unknown key; did you mean sshPrivateKey?"],
         ],
         [
             "a missing private key",

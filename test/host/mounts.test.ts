@@ -176,4 +176,24 @@ describe("mounts", () => {
         expect(ok.stderr).toBe("");
         expect(ok.code).toBe(0);
     });
+
+    it("leaves an admin's own mount and fstab line alone: no second line on create, no unmount on delete (issue 10 item 7)", () => {
+        const point = path.join(dir, "admin", "data");
+        const fstab = env({}).SEALBENCH_FSTAB;
+        const e = env({ SEALBENCH_MOUNT_TABLE: `block|${big}|${point}|ext4|defaults,noatime|false`, SEALBENCH_MOUNTS_STATE: path.join(dir, "admin", "mounts.state") });
+        const r = sh(
+            `mkdir -p "${point}" && printf '%s\\n' "${big} ${point} ext4 defaults 0 2" > "${fstab}" && mount "${big}" "${point}" &&
+             bash "$SCRIPTS/mounts.sh" create && echo "lines=$(grep -c " ${point} " "${fstab}")" &&
+             bash "$SCRIPTS/mounts.sh" delete && findmnt -no SOURCE --mountpoint "${point}"`,
+            e,
+            { namespace: true },
+        );
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`${point} is already in ${fstab} (not a sealbench line): left it as it is`);
+        expect(r.stdout).toContain("lines=1");
+        expect(r.stdout).toContain(`left ${point} mounted: this step did not mount it`);
+        expect(r.stdout.trim().split("\n").pop()).toBe(big);
+        expect(fs.readFileSync(fstab, "utf8")).toBe(`${big} ${point} ext4 defaults 0 2\n`);
+    });
 });

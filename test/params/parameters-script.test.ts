@@ -7,15 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { resolveStack } from "../../components/config";
 import { parametersEnv } from "../../components/proof-parameters";
 import { cleanPlace, isWorker, makePlace, Place, runScript, startScript, waitFor } from "./harness";
-import { paramDigest, RangeServer, ServedFile, startRangeServer } from "./range-server";
+import { KiB, MiB, paramDigest, RangeServer, randomFile as file, ServedFile, startRangeServer } from "./range-server";
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-
-function file(size: number, extra: Partial<ServedFile> = {}): ServedFile & { data: Buffer; digest: string } {
-    const data = crypto.randomBytes(size);
-    return { data, digest: paramDigest(data), ...extra };
-}
 
 const files = {
     small: file(300 * KiB),
@@ -139,7 +132,7 @@ describe.each(["python", "tail"])("parameters.sh fetch (digest via %s)", (follow
         const p = place();
         const r = await runScript("create", env(p, line("vk"), { SEALBENCH_PARAMS_GATEWAY: "http://127.0.0.1:9/ipfs/" }));
         expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`vk.params: fetching http://127.0.0.1:9/ipfs/${cid("vk")} failed 3 times without progress (curl exit 7`);
+        expect(r.stderr).toContain(`vk.params: fetching http://127.0.0.1:9/ipfs/${cid("vk")} failed 3 times without progress past 0 bytes (curl exit 7`);
     });
 
     it("refuses bad inputs before changing anything", async () => {

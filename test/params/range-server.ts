@@ -16,6 +16,12 @@ export interface ServedFile {
     corruptAt?: number;
     /** Send at most this many bytes per second (in pieces of a twentieth of it). */
     bytesPerSecond?: number;
+    /** Answer every request 200 with the whole file, as if no Range had been asked for. */
+    ignoreRange?: boolean;
+    /** Cut the connection after this many bytes of every response. */
+    cutEveryAfter?: number;
+    /** Answer a Range with at most this many bytes (an honest 206 of a shorter chunk). */
+    maxChunk?: number;
 }
 
 export interface Request {
@@ -40,6 +46,15 @@ export function paramDigest(data: Buffer): string {
     return crypto.createHash("blake2b512").update(data).digest("hex").slice(0, 32);
 }
 
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+
+/** A file of random bytes to serve, with the digest parameters.json would give it. */
+export function randomFile(size: number, extra: Partial<ServedFile> = {}): ServedFile & { data: Buffer; digest: string } {
+    const data = crypto.randomBytes(size);
+    return { data, digest: paramDigest(data), ...extra };
+}
+
 export async function startRangeServer(files: Record<string, ServedFile>): Promise<RangeServer> {
     const requests: Request[] = [];
     const bytesSent = new Map<string, number>();
@@ -58,7 +73,7 @@ export async function startRangeServer(files: Record<string, ServedFile>): Promi
         let start = 0;
         let end = size - 1;
         let status = 200;
-        if (range) {
+        if (range && !file.ignoreRange) {
             const m = /^bytes=(\d+)-(\d*)$/.exec(range);
             if (!m || Number(m[1]) >= size) {
                 log(416);
@@ -67,6 +82,7 @@ export async function startRangeServer(files: Record<string, ServedFile>): Promi
             }
             start = Number(m[1]);
             if (m[2]) end = Math.min(size - 1, Number(m[2]));
+            if (file.maxChunk !== undefined) end = Math.min(end, start + file.maxChunk - 1);
             status = 206;
         }
         log(status);
@@ -79,7 +95,7 @@ export async function startRangeServer(files: Record<string, ServedFile>): Promi
         }
         const nth = (served.get(cid) ?? 0) + 1;
         served.set(cid, nth);
-        const cutAt = nth === 1 && file.cutFirstAfter !== undefined ? file.cutFirstAfter : Infinity;
+        const cutAt = nth === 1 && file.cutFirstAfter !== undefined ? file.cutFirstAfter : file.cutEveryAfter ?? Infinity;
         let sent = 0;
         const t0 = performance.now();
         const count = (n: number) => {

@@ -6,7 +6,8 @@
 #
 # Globals the including script sets: params_folder, params_gateway, params_state (state folder:
 # markers, log, status), params_retries, params_retry_delay, params_progress_seconds,
-# params_follow.
+# params_follow, params_scratch (a folder off the parameter disk for curl's stderr and the
+# errors list: when that disk is full, they must still be written).
 # shellcheck disable=SC2154 # those globals are the including script's
 
 # The digest parameters.json carries: the first 32 hex characters of BLAKE2b-512 of stdin.
@@ -69,14 +70,32 @@ print(h.hexdigest()[:32])' "$1" "$2"
 }
 
 params_say() {
-    printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*"
+    # The log may be on a full disk: a lost line must not end the fetch before it says why.
+    printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" || true
 }
 
 # 1.5 GiB, 300.0 MiB...
 # The error that ends a file's fetch: in the log, and in the errors file the final status quotes.
 params_error() {
     params_say "ERROR: $*"
-    printf '%s\n' "$*" >>"$params_state/errors"
+    printf '%s\n' "$*" >>"$params_scratch/errors"
+}
+
+# Never write through a symlink: anyone who could plant one in the folder (or in the old link
+# folder the files were adopted from) would have this root process append a download to its
+# target. A symlink at a name the fetch writes is removed, not followed.
+params_drop_symlink() {
+    local target
+    if [ -L "$1" ]; then
+        target=$(readlink -- "$1" || true)
+        rm -f -- "$1"
+        params_say "${1##*/}: was a symlink (to $target); removed it, never written through"
+    fi
+}
+
+# Bytes free for an unprivileged write in the parameter folder.
+params_free_bytes() {
+    { df -B1 --output=avail "$params_folder" 2>/dev/null || true; } | tail -n 1 | tr -d ' '
 }
 
 params_human() {
@@ -156,15 +175,25 @@ params_progress() {
 params_fetch_one() {
     local name=$1 digest=$3
     local file="$params_folder/$1" part="$params_folder/$1.part" url="$params_gateway$2"
-    local headers="$params_state/headers" curl_err="$params_state/curl.err"
-    local actual rc before after size mismatches=0 stalls=0 delay=$params_retry_delay progress_pid curl_pid
+    local headers="$params_state/headers" curl_err="$params_scratch/curl.err"
+    local actual rc before after size total need free code mismatches=0 stalls=0 best=0 delay=$params_retry_delay progress_pid curl_pid
 
+    params_drop_symlink "$file"
+    params_drop_symlink "$part"
     if params_marker_ok "$name" "$digest"; then
         params_say "$name: verified (marker)"
         return 0
     fi
     rm -f "$(params_marker "$name")"
-    if [ -e "$file" ]; then
+    if [ -e "$file" ] && [ ! -f "$file" ]; then
+        params_error "$name: $file is not a regular file; move it away, then run again"
+        return 1
+    fi
+    if [ -f "$file" ] && [ -f "$part" ] && [ "$(stat -c %s "$part")" -ge "$(stat -c %s "$file")" ]; then
+        # Two partial copies: resuming the longer one sends the fewest bytes again.
+        rm -f "$file"
+        params_say "$name: present without a marker beside a longer $name.part; kept the .part"
+    elif [ -f "$file" ]; then
         # Put there by another tool or by hand: not trusted until its digest matches, so it leaves
         # the final name and is checked like any .part (a whole one gets a 416 and is hashed once).
         params_say "$name: present without a marker; checking it as $name.part"
@@ -172,7 +201,9 @@ params_fetch_one() {
     fi
 
     while :; do
+        params_drop_symlink "$part"
         before=$(stat -c %s "$part" 2>/dev/null || echo 0)
+        [ "$before" -le "$best" ] || best=$before
         if [ "$before" -gt 0 ]; then
             params_say "$name: resuming at $(params_human "$before") ($before bytes) from $url"
         else
@@ -192,6 +223,25 @@ params_fetch_one() {
         while [ ! -e "$part" ] && kill -0 "$curl_pid" 2>/dev/null; do
             sleep 0.01
         done
+        # The size is known once the headers are in: a disk without room for the rest stops the
+        # fetch now, with the numbers, rather than when curl cannot write (and its message, on
+        # the same disk, is lost).
+        total=$(params_total_from_headers "$headers")
+        code=$(params_http_status "$headers")
+        if [ -n "$total" ] && { [ "$code" = 200 ] || [ "$code" = 206 ]; }; then
+            need=$((code == 206 ? total - before : total))
+            free=$(params_free_bytes)
+            # What curl wrote of this response already came out of the free space: count it back.
+            [[ ! $free =~ ^[0-9]+$ ]] || free=$((free + $(stat -c %s "$part" 2>/dev/null || echo "$before") - (code == 206 ? before : 0)))
+            if [[ $free =~ ^[0-9]+$ ]] && [ "$free" -lt "$need" ]; then
+                kill "$curl_pid" 2>/dev/null || true
+                wait "$curl_pid" 2>/dev/null || true
+                kill "$progress_pid" 2>/dev/null || true
+                wait "$progress_pid" 2>/dev/null || true
+                params_error "$name: no space left on $params_folder: $need bytes needed, $free free; free some space (the partial file is kept), then run up again"
+                return 1
+            fi
+        fi
         actual=""
         if [ -e "$part" ]; then
             actual=$(params_follow_hash "$part" "$curl_pid") || actual="(hashing failed)"
@@ -209,8 +259,26 @@ params_fetch_one() {
             params_say "$name: verified ($(params_human "$size"), digest $digest)"
             return 0
         fi
+        after=$(stat -c %s "$part" 2>/dev/null || echo 0)
+        total=$(params_total_from_headers "$headers")
+        code=$(params_http_status "$headers")
+        if [ "$rc" -eq 0 ] && [ "$code" = 206 ] && [[ $total =~ ^[0-9]+$ ]] && [ "$after" -lt "$total" ]; then
+            # An honest server may answer a Range with a shorter chunk (206, Content-Range total
+            # larger than what we have): not a mismatch, just more to fetch, at once.
+            if [ "$after" -gt "$best" ]; then
+                best=$after stalls=0
+                params_say "$name: the server sent a part (up to $(params_human "$after") of $(params_human "$total")); asking for the rest"
+                continue
+            fi
+            rc=18 # a chunk that brought nothing new counts as a broken transfer
+        fi
+        if [ "$rc" -eq 23 ]; then
+            free=$(params_free_bytes)
+            params_error "$name: writing $part failed (curl exit 23: $(tr '\n' ' ' <"$curl_err" 2>/dev/null))${total:+; $((total - after)) more bytes needed,} ${free:-?} bytes free on $params_folder; the partial file is kept for the next run"
+            return 1
+        fi
         # 416: the .part already held every byte the server has.
-        if [ "$rc" -eq 0 ] || [ "$(params_http_status "$headers")" = 416 ]; then
+        if [ "$rc" -eq 0 ] || [ "$code" = 416 ]; then
             # The whole file arrived and its digest is wrong: resuming cannot fix that.
             rm -f "$part"
             mismatches=$((mismatches + 1))
@@ -221,21 +289,23 @@ params_fetch_one() {
             params_say "$name: digest mismatch: expected $digest, got $actual; deleted the partial file, fetching once more"
             continue
         fi
-        after=$(stat -c %s "$part" 2>/dev/null || echo 0)
         if [ "$rc" -eq 33 ]; then
             # The server ignored the Range request: the bytes we have cannot be continued.
             params_say "$name: $url does not resume (no byte ranges); starting over"
             rm -f "$part"
             after=0
         fi
-        if [ "$after" -gt "$before" ]; then
+        # Progress is a byte never had before: a server that ignores Range and drops the
+        # connection makes every restart from zero "grow" the file, and would loop for ever.
+        if [ "$after" -gt "$best" ]; then
+            best=$after
             stalls=0
             delay=$params_retry_delay
         else
             stalls=$((stalls + 1))
         fi
         if [ "$stalls" -gt "$params_retries" ]; then
-            params_error "$name: fetching $url failed $stalls times without progress (curl exit $rc: $(tr '\n' ' ' <"$curl_err")); the partial file $part is kept for the next run"
+            params_error "$name: fetching $url failed $stalls times without progress past $best bytes (curl exit $rc: $(tr '\n' ' ' <"$curl_err" 2>/dev/null)); the partial file $part is kept for the next run"
             return 1
         fi
         params_say "$name: transfer broke at $(params_human "$after") (curl exit $rc: $(tr '\n' ' ' <"$curl_err")); resuming in ${delay}s"
