@@ -21,6 +21,11 @@ function pulumiAnswers(): string | undefined {
 
 const missing = pulumiAnswers() ?? (dockerAnswers() ? undefined : "no Docker engine answers `docker info`");
 
+/** Why the engine tests cannot run here (no Pulumi CLI or no Docker engine), or undefined when they can. */
+export function engineMissing(): string | undefined {
+    return missing;
+}
+
 /** `describe` for tests that need the Pulumi engine and Docker; under CI fails when either is missing. */
 export const describeEngine: typeof describe = ((name: string, fn: () => void) => {
     if (!missing) return describe(name, fn);
