@@ -397,6 +397,8 @@ export class SealingHost extends pulumi.ComponentResource {
             return s;
         };
 
+        // First, so its delete runs last: it removes the folders the other steps left empty.
+        if (host.root) step("root", { script: "stack-root.sh", env: { SEALBENCH_HOST: host.name, SEALBENCH_STACK_ROOT: host.root } });
         step("facts", { script: "host-facts.sh", env: hostFactsEnv(host), undo: false });
         let mountsEnv: Record<string, pulumi.Input<string>> = storageEnv(host);
         if (attachments.length > 0) {

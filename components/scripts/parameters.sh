@@ -366,6 +366,12 @@ if [ "$action" = delete ]; then
         log "left $link alone: this step did not make it"
     fi
     rm -f "$link_record"
+    # The fetch's bookkeeping goes with the step; the verified markers stay beside the files they
+    # vouch for (the next up then reads nothing), and so does any .part for a later resume.
+    if [ -d "$params_state" ]; then
+        rm -f -- "$lock_file" "$params_state/launch.lock" "$params_state/pid" "$status_file" "$log_file" "$worker_file" "$params_state/headers"
+        rmdir -- "$params_state" 2>/dev/null || true
+    fi
     exit 0
 fi
 

@@ -27,6 +27,7 @@ describe("dev stack", () => {
         expect(kinds).toEqual(
             [
                 "sealbench:host:SealingHost dev",
+                "command:local:Command dev-root",
                 "command:local:Command dev-facts",
                 "command:local:Command dev-mounts",
                 "command:local:Command dev-layout",
@@ -50,6 +51,8 @@ describe("dev stack", () => {
 
     it("runs the host steps in order, and nothing touches the host's engine before they finish", () => {
         const after = (name: string) => named(name).dependsOn.map(short);
+        // The root step first, so that its delete (empty folders under the root) runs last.
+        expect(after("dev-facts")).toContain("dev-root");
         expect(after("dev-mounts")).toContain("dev-facts");
         expect(after("dev-layout")).toContain("dev-mounts");
         expect(after("dev-parameters")).toContain("dev-layout");
@@ -63,7 +66,7 @@ describe("dev stack", () => {
 
     it("runs every step locally with its script named and hashed, re-run in place (no triggers)", () => {
         const steps = run.resources.filter((r) => r.type === "command:local:Command");
-        expect(steps.length).toBe(8);
+        expect(steps.length).toBe(9);
         for (const s of steps) {
             const env = s.inputs.environment as Record<string, string>;
             expect(env[StepEnv.script]).toMatch(/\.sh$/);
