@@ -358,7 +358,11 @@ stop_worker() {
 }
 
 if [ "$action" = delete ]; then
-    [ -d "$params_state" ] && stop_worker
+    was_running=false
+    if [ -d "$params_state" ] && worker_running; then
+        was_running=true
+        stop_worker
+    fi
     if [ -f "$link_record" ] && [ "$(cat "$link_record")" = "$link" ] && points_to_folder; then
         rm -f "$link"
         log "removed the symlink $link (the files stay in $params_folder)"
@@ -367,8 +371,9 @@ if [ "$action" = delete ]; then
     fi
     rm -f "$link_record"
     # The fetch's bookkeeping goes with the step; the verified markers stay beside the files they
-    # vouch for (the next up then reads nothing), and so does any .part for a later resume.
-    if [ -d "$params_state" ]; then
+    # vouch for (the next up then reads nothing), and so does any .part for a later resume. A fetch
+    # stopped just now keeps its status and log: an `up` still following it learns how it ended.
+    if [ -d "$params_state" ] && [ "$was_running" = false ]; then
         rm -f -- "$lock_file" "$params_state/launch.lock" "$params_state/pid" "$status_file" "$log_file" "$worker_file" "$params_state/headers"
         rmdir -- "$params_state" 2>/dev/null || true
     fi

@@ -289,6 +289,9 @@ describe("parameters.sh link", () => {
         expect(del.code).toBe(0);
         expect(fs.existsSync(p.link)).toBe(false);
         expect(fs.readFileSync(path.join(p.folder, "vk.params")).equals(files.vk.data)).toBe(true);
+        // The fetch's bookkeeping is gone; the marker that vouches for the file stays.
+        expect(fs.readdirSync(p.state)).toEqual(["verified"]);
+        expect(fs.readdirSync(path.join(p.state, "verified"))).toEqual(["vk.params"]);
         // And again: nothing left to do, nothing else touched.
         expect((await runScript("delete", env)).code).toBe(0);
         expect(fs.existsSync(path.join(p.folder, "vk.params"))).toBe(true);
