@@ -3,9 +3,9 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cleanPlace, makePlace, Place, runScript } from "./harness";
-import { KiB, MiB, RangeServer, randomFile as file, startRangeServer } from "./range-server";
+import { describe, expect, it } from "vitest";
+import { gatewayFixture, Place, runScript } from "./harness";
+import { KiB, MiB, randomFile as file } from "./range-server";
 
 
 const files = {
@@ -20,24 +20,7 @@ type Key = keyof typeof files;
 const cid = (k: Key) => `Qm${k}${"x".repeat(40)}`;
 const line = (k: Key) => `${k}.params ${cid(k)} ${files[k].digest}`;
 
-let server: RangeServer;
-const places: Place[] = [];
-function place(): Place {
-    const p = makePlace(server.gateway, "sealbench-params-adv-");
-    places.push(p);
-    return p;
-}
-
-beforeAll(async () => {
-    server = await startRangeServer(Object.fromEntries(Object.entries(files).map(([k, f]) => [cid(k as Key), f])));
-});
-afterEach(async () => {
-    for (const p of places.splice(0)) await cleanPlace(p);
-    server.reset();
-});
-afterAll(async () => {
-    await server?.close();
-});
+const { place, server } = gatewayFixture(files, cid, "sealbench-params-adv-");
 
 /** A root-owned file a local user must not be able to grow: the test's /etc/passwd. */
 function standIn(p: Place): string {
@@ -117,7 +100,7 @@ describe("partial files (items 8 and 12)", () => {
         expect(r.stderr).toBe("");
         expect(r.code).toBe(0);
         expect(r.stdout).toContain("vk.params: resuming at 200.0 KiB");
-        expect(server.bytesSent.get(cid("vk"))).toBe(100 * KiB);
+        expect(server().bytesSent.get(cid("vk"))).toBe(100 * KiB);
         expect(fs.readFileSync(path.join(p.folder, "vk.params")).equals(files.vk.data)).toBe(true);
     });
 
@@ -144,7 +127,7 @@ describe("faulty gateways (items 4 and 11)", () => {
         expect(r.code).toBe(1);
         expect(r.stderr).toMatch(/noRange\.params: fetching \S+ failed 3 times without progress past 262144 bytes/);
         // Bounded: a few restarts, never the 150 times the file's size the loop once sent.
-        expect(server.bytesSent.get(cid("noRange"))!).toBeLessThan(4 * MiB);
+        expect(server().bytesSent.get(cid("noRange"))!).toBeLessThan(4 * MiB);
     }, 60_000);
 
     it("a server answering with short but honest 206 chunks: resumed to the end and verified", async () => {
@@ -154,7 +137,7 @@ describe("faulty gateways (items 4 and 11)", () => {
         expect(r.code).toBe(0);
         expect(r.stdout).not.toContain("digest mismatch");
         expect(fs.readFileSync(path.join(p.folder, "chunked.params")).equals(files.chunked.data)).toBe(true);
-        expect(server.bytesSent.get(cid("chunked"))).toBeLessThan(files.chunked.data.length + 64 * KiB);
+        expect(server().bytesSent.get(cid("chunked"))).toBeLessThan(files.chunked.data.length + 64 * KiB);
     });
 });
 

@@ -4,6 +4,8 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { RangeServer, ServedFile, startRangeServer } from "./range-server";
 
 export const SCRIPT = path.join(__dirname, "..", "..", "components", "scripts", "parameters.sh");
 
@@ -110,4 +112,32 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 20
         if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
         await sleep(20);
     }
+}
+
+/**
+ * A gateway stand-in on 127.0.0.1 serving `files` by CID, and temp places that are cleaned after
+ * each test: the set-up every parameters.sh test file shares. Call at the top of a test file.
+ */
+export function gatewayFixture<K extends string>(files: Record<K, ServedFile>, cid: (k: K) => string, prefix?: string) {
+    let server: RangeServer;
+    const places: Place[] = [];
+    beforeAll(async () => {
+        server = await startRangeServer(Object.fromEntries(Object.entries(files).map(([k, f]) => [cid(k as K), f as ServedFile])));
+    });
+    afterEach(async () => {
+        for (const p of places.splice(0)) await cleanPlace(p);
+        server.reset();
+    });
+    afterAll(async () => {
+        await server?.close();
+    });
+    return {
+        server: () => server,
+        /** A temp place fetching from the fixture's gateway, or another one. */
+        place(gateway = server.gateway): Place {
+            const p = makePlace(gateway, prefix);
+            places.push(p);
+            return p;
+        },
+    };
 }

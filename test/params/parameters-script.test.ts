@@ -6,7 +6,7 @@ import * as path from "path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { resolveStack } from "../../components/config";
 import { parametersEnv } from "../../components/proof-parameters";
-import { cleanPlace, isWorker, makePlace, Place, runScript, startScript, waitFor } from "./harness";
+import { gatewayFixture, isWorker, Place, runScript, startScript, waitFor } from "./harness";
 import { KiB, MiB, paramDigest, RangeServer, randomFile as file, ServedFile, startRangeServer } from "./range-server";
 
 
@@ -24,25 +24,8 @@ type Key = keyof typeof files;
 const cid = (k: Key) => `Qm${k}${"x".repeat(40)}`;
 const line = (k: Key, digest = files[k].digest) => `${k}.params ${cid(k)} ${digest}`;
 
-let server: RangeServer;
-const places: Place[] = [];
-function place(): Place {
-    const p = makePlace(server.gateway);
-    places.push(p);
-    return p;
-}
-const requestsFor = (k: Key) => server.requests.filter((r) => r.cid === cid(k));
-
-beforeAll(async () => {
-    server = await startRangeServer(Object.fromEntries(Object.entries(files).map(([k, f]) => [cid(k as Key), f])));
-});
-afterEach(async () => {
-    for (const p of places.splice(0)) await cleanPlace(p);
-    server.reset();
-});
-afterAll(async () => {
-    await server?.close();
-});
+const { place, server } = gatewayFixture(files, cid);
+const requestsFor = (k: Key) => server().requests.filter((r) => r.cid === cid(k));
 
 // Both ways of hashing while the file is written: python3 reading the .part, and tail -f | b2sum.
 describe.each(["python", "tail"])("parameters.sh fetch (digest via %s)", (follow) => {
@@ -64,10 +47,10 @@ describe.each(["python", "tail"])("parameters.sh fetch (digest via %s)", (follow
         const st = fs.statSync(path.join(p.folder, "small.params"));
         expect(marker).toEqual([String(st.size), String(Math.floor(st.mtimeMs / 1000)), files.small.digest]);
 
-        const before = server.requests.length;
+        const before = server().requests.length;
         const again = await runScript("create", e);
         expect(again.code).toBe(0);
-        expect(server.requests.length).toBe(before);
+        expect(server().requests.length).toBe(before);
         expect(again.stdout).toContain("small.params: verified (marker)");
         expect(again.stdout).toContain("vk.params: verified (marker)");
         expect(again.ms).toBeLessThan(1000);
@@ -102,7 +85,7 @@ describe.each(["python", "tail"])("parameters.sh fetch (digest via %s)", (follow
         const resumedAt = Number(/^bytes=(\d+)-$/.exec(reqs[1].range ?? "")?.[1]);
         expect(resumedAt).toBeGreaterThan(1_000_000);
         expect(r.stdout).toContain(`cut.params: resuming at`);
-        const resent = server.bytesSent.get(cid("cut"))! - files.cut.data.length;
+        const resent = server().bytesSent.get(cid("cut"))! - files.cut.data.length;
         expect(resent).toBeGreaterThanOrEqual(0);
         expect(resent).toBeLessThan(64 * KiB);
         expect(fs.readFileSync(path.join(p.folder, "cut.params")).equals(files.cut.data)).toBe(true);
@@ -120,7 +103,7 @@ describe.each(["python", "tail"])("parameters.sh fetch (digest via %s)", (follow
         expect(r.code).toBe(1);
         const corrupted = Buffer.from(files.bad.data);
         corrupted[1000] ^= 0xff;
-        expect(r.stderr).toContain(`bad.params: digest mismatch: expected ${files.bad.digest}, got ${paramDigest(corrupted)} (fetched twice from ${server.gateway}${cid("bad")}`);
+        expect(r.stderr).toContain(`bad.params: digest mismatch: expected ${files.bad.digest}, got ${paramDigest(corrupted)} (fetched twice from ${server().gateway}${cid("bad")}`);
         expect(requestsFor("bad")).toHaveLength(2);
         expect(seenFinal).toBe(false);
         expect(fs.existsSync(final)).toBe(false);
@@ -165,7 +148,7 @@ describe("parameters.sh detached", () => {
         expect(second.stdout).toContain("slow.params: verified (3.0 MiB");
         // One transfer, never restarted.
         expect(requestsFor("slow")).toHaveLength(1);
-        expect(server.bytesSent.get(cid("slow"))).toBe(files.slow.data.length);
+        expect(server().bytesSent.get(cid("slow"))).toBe(files.slow.data.length);
         expect(fs.readFileSync(path.join(p.folder, "slow.params")).equals(files.slow.data)).toBe(true);
         await waitFor("the worker to exit", () => !isWorker(pid, p));
     });
@@ -235,7 +218,7 @@ describe("parameters.sh link", () => {
         expect(r.stdout).toMatch(/vk\.params: verified \(2\.0 KiB/);
         // Checked, not fetched: one Range request past the end, answered 416 with no body.
         expect(requestsFor("vk")).toEqual([{ cid: cid("vk"), range: "bytes=2048-", status: 416 }]);
-        expect(server.bytesSent.get(cid("vk")) ?? 0).toBe(0);
+        expect(server().bytesSent.get(cid("vk")) ?? 0).toBe(0);
         expect(fs.readlinkSync(p.link)).toBe(p.folder);
         expect(fs.readFileSync(path.join(p.folder, "other.vk"), "utf8")).toBe("lotus' own file");
         expect(fs.readFileSync(path.join(p.folder, "same.vk"), "utf8")).toBe("same");
@@ -317,8 +300,7 @@ describe("parameters.sh with parametersEnv", () => {
         }
         const gateway = await startRangeServer(served);
         try {
-            const p = makePlace(gateway.gateway);
-            places.push(p);
+            const p = place(gateway.gateway);
             const { hosts } = resolveStack({
                 hosts: [
                     {
