@@ -3,7 +3,9 @@
 // machine and that namespace. It has its own host key, sshd_config and authorized_keys (a key
 // made here), and an ssh-agent holding the same key for the Docker provider's `ssh`. The
 // namespace shares this machine's filesystem and Docker engine: the steps' `sealbench:root`
-// keeps what they write inside a temp folder. `stop()` undoes everything, whatever failed.
+// keeps what they write inside a temp folder. Its big disk is a loop device (ext4 on a sparse file)
+// mounted under that root before the stack comes up, as an existing host's would be: the boot-disk
+// guard compares it with the disk under / for real. `stop()` undoes everything, whatever failed.
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
@@ -31,6 +33,10 @@ export function sshHostMissing(): string | undefined {
     if (!fs.existsSync(SSHD)) return `no ${SSHD} (apt-get install -y openssh-server; .ci/run installs it)`;
     for (const tool of ["ssh", "ssh-keygen", "ssh-agent", "ssh-add"]) {
         if (!tryRun("sh", ["-c", `command -v ${tool}`])) return `no ${tool} (apt-get install -y openssh-client)`;
+    }
+    // The host's big disk is a loop device with ext4.
+    for (const [tool, pkg] of [["losetup", "util-linux"], ["mkfs.ext4", "e2fsprogs"]]) {
+        if (!tryRun("sh", ["-c", `command -v ${tool}`])) return `no ${tool} (apt-get install -y ${pkg})`;
     }
     // Proves `ip netns` works here, not only that the command exists.
     const probe = `sbprobe${process.pid}`;
@@ -84,6 +90,8 @@ export class NamespaceSshHost {
     private sshd?: ChildProcess;
     private agent?: ChildProcess;
     private readonly madePrivsepDir: boolean;
+    /** The big disk: its loop device and where it is mounted, once attached. */
+    disk?: { device: string; mountPoint: string };
 
     constructor() {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-sshd-"));
@@ -182,6 +190,28 @@ export class NamespaceSshHost {
         run("ssh-add", ["-q", this.agentKeyFile], { ...process.env, SSH_AUTH_SOCK: this.agentSocket });
     }
 
+    /**
+     * Makes the host's big disk: a sparse file as a loop device with ext4, mounted at
+     * `<root><mountPoint>` (what a stack declares as `storage: existing`). Returns the device.
+     * Before start(): `ip netns exec` gives sshd a mount namespace of its own, copied when it
+     * starts, and a later mount does not reach it where / is not a shared mount (here it is private).
+     */
+    attachDisk(mountPoint: string, sizeMb = 256): string {
+        if (this.sshd) throw new Error("attachDisk() must come before start(): sshd would not see the mount");
+        const image = path.join(this.dir, "disk.img");
+        fs.writeFileSync(image, "");
+        fs.truncateSync(image, sizeMb * 2 ** 20);
+        const device = run("losetup", ["--find", "--show", image]);
+        const at = path.join(this.root, mountPoint);
+        this.disk = { device, mountPoint: at };
+        run("mkfs.ext4", ["-q", "-F", device]);
+        fs.mkdirSync(at, { recursive: true });
+        run("mount", [device, at]);
+        // A fresh ext4 holds lost+found; the test compares what the steps leave with an empty disk.
+        fs.rmdirSync(path.join(at, "lost+found"));
+        return device;
+    }
+
     /** Undoes everything start() did; safe to call after a partial start, and twice. */
     stop(): void {
         const problems: string[] = [];
@@ -221,6 +251,14 @@ export class NamespaceSshHost {
                 if (tryRun("ip", ["link", "show", this.vethHere])) throw e;
             }
         });
+        if (this.disk) {
+            const { device, mountPoint } = this.disk;
+            attempt(`umount ${mountPoint}`, () => {
+                if (tryRun("mountpoint", ["-q", mountPoint])) run("umount", [mountPoint]);
+            });
+            attempt(`losetup -d ${device}`, () => run("losetup", ["-d", device]));
+            this.disk = undefined;
+        }
         if (this.madePrivsepDir) attempt("rmdir /run/sshd", () => fs.rmSync("/run/sshd", { recursive: true, force: true }));
         attempt("remove the temp folders", () => {
             fs.rmSync(this.dir, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 // The remote path for real: an `ssh`-target stack under the real engine against a second host on
-// this machine (sshd in a network namespace, test/e2e/ssh-host.ts). Every host step runs through
-// remote.Command with the pinned host key and the private key from a secret config key; the
-// bench image and the slot go through the Docker provider over `ssh://` (the system ssh, the key
-// in an agent). Then: a no-op preview, a wrong host key refused before any command runs, and
-// `pulumi destroy` undoing it all.
+// this machine (sshd in a network namespace, test/e2e/ssh-host.ts) whose big disk is a loop device
+// already mounted under the stack's root (storage: existing, checked by the boot-disk guard).
+// Every host step runs through remote.Command with the pinned host key and the private key from a
+// secret config key; the bench image and the slot go through the Docker provider over `ssh://`
+// (the system ssh, the key in an agent). Then: a no-op preview, a wrong host key refused before
+// any command runs, and `pulumi destroy` undoing it all.
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -40,7 +41,7 @@ const describeSsh: typeof describe = ((name: string, fn: () => void) => {
 }) as typeof describe;
 
 /** The stack file of an ssh host: the namespace's sshd, every path under `root`. */
-function stackFile(opts: { address: string; hostKey: string; root: string; storageNode: string }): string {
+function stackFile(opts: { address: string; hostKey: string; root: string; disk: string; storageNode: string }): string {
     return `# Written by test/e2e/ssh-stack.test.ts: an existing host over SSH (sshd in a network namespace).
 config:
   sealbench:root: ${opts.root}
@@ -57,13 +58,15 @@ config:
         memoryGb: ${Math.floor(os.totalmem() / 1e9)}
       reservedCpus: 1
       memoryReserveGb: 0
-      # The namespace host shares this machine's one disk.
-      allowBootDisk: true
       sectorSize: 2KiB
+      # The big disk, already mounted (a loop device the test made): the boot-disk guard checks
+      # that it is what holds the folders, and that it is not the disk under /.
       storage:
         - kind: existing
           mountPoint: /mnt/storage
+          device: ${opts.disk}
       sealer:
+        root: /mnt/storage/sealer
         createUser: false
         user: root
         storageNodes: [${opts.storageNode}]
@@ -114,17 +117,19 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
     let up = false;
     let wrongInit = false;
     let hostBefore: Record<string, string>;
+    let disk: string;
 
     beforeAll(async () => {
         if (slotContainers().length) throw new Error(`a container ${SLOT} already exists on this engine: remove it first`);
         host = new NamespaceSshHost();
+        disk = host.attachDisk("/mnt/storage");
         await host.start();
         copy = new ProjectCopy("sealbench-e2e-ssh-");
         // The Docker provider's `ssh` takes the key from an agent, as an operator's would.
         copy.env.SSH_AUTH_SOCK = host.agentSocket;
         // The bench image's base, made locally (no registry here), as `npm run up` does for dev.
         await copy.ok(copy.run("bash", ["bin/dev-base.sh"]), "bin/dev-base.sh");
-        copy.write(`Pulumi.${STACK}.yaml`, stackFile({ address: host.address, hostKey: host.hostKey, root: host.root, storageNode: host.hereIp }));
+        copy.write(`Pulumi.${STACK}.yaml`, stackFile({ address: host.address, hostKey: host.hostKey, root: host.root, disk, storageNode: host.hereIp }));
         // Two CPUs here: one slot on one CPU leaves one for the OS, below the rule's default of 2.
         copy.write(POLICY_CONFIG, JSON.stringify({ "cpus-reserved-for-os": { minFreeCpus: 1 } }));
         await copy.ok(copy.pulumi("stack", "init", STACK), "stack init");
@@ -140,6 +145,10 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
                 const r = await copy.pulumi("destroy", "--yes", "--stack", stack);
                 if (r.status !== 0) problems.push(`destroy of ${stack} in afterAll exited ${r.status}:\n${r.output}`);
             }
+            // A failed destroy still must not leave the slot (it holds the disk busy) or the image:
+            // both are this test's own (beforeAll checked no such container was there).
+            if (host && slotContainers().length) docker("rm", "-f", SLOT);
+            for (const image of host ? stackImages() : []) docker("rmi", image);
         } finally {
             try {
                 host?.stop();
@@ -173,9 +182,14 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
 
         // What the steps made is under the host's root, and only there.
         const root = host.root;
-        for (const dir of ["sealer/nfs", `sealer/nfs/${host.hereIp}/cache`, `sealer/nfs/${host.hereIp}/sealed`, "sealer/cache", `mnt/storage/bench/${SLOT}/tmp`]) {
+        const sealer = "mnt/storage/sealer";
+        for (const dir of [`${sealer}/nfs`, `${sealer}/nfs/${host.hereIp}/cache`, `${sealer}/nfs/${host.hereIp}/sealed`, `${sealer}/cache`, `mnt/storage/bench/${SLOT}/tmp`]) {
             expect(fs.statSync(path.join(root, dir)).isDirectory(), dir).toBe(true);
         }
+        // …on the big disk, which the boot-disk guard told apart from the disk under /.
+        const findmnt = (p: string) => execFileSync("findmnt", ["-no", "SOURCE", "-T", p], { encoding: "utf8" }).trim();
+        expect(findmnt(path.join(root, sealer))).toBe(disk);
+        expect(findmnt(path.join(root, "mnt/storage/bench", SLOT, "tmp"))).toBe(disk);
         expect(fs.readlinkSync(path.join(root, "var/tmp/filecoin-proof-parameters"))).toBe(path.join(root, "mnt/storage/filecoin-proof-parameters"));
 
         // The slot: on this engine (the namespace's docker is the same one), pinned, /tmp on the host folder.
@@ -221,7 +235,7 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
         fs.rmSync(other, { force: true });
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "not-this-host", "-f", other]);
         const wrongKey = fs.readFileSync(`${other}.pub`, "utf8").trim();
-        copy.write("Pulumi.wrongkey.yaml", stackFile({ address: host.address, hostKey: wrongKey, root: wrongRoot, storageNode: host.hereIp }));
+        copy.write("Pulumi.wrongkey.yaml", stackFile({ address: host.address, hostKey: wrongKey, root: wrongRoot, disk, storageNode: host.hereIp }));
         await copy.ok(copy.pulumi("stack", "init", "wrongkey"), "stack init wrongkey");
         wrongInit = true;
         await setPrivateKey(copy, "wrongkey", host.clientKeyFile);
@@ -249,16 +263,13 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
         expect(sessions(host.log()) - before).toBeGreaterThanOrEqual(1);
         expect(slotContainers()).toEqual([]);
         expect(stackImages()).toEqual([]);
-        const left = listTree(host.root);
-        for (const made of ["sealer", "mnt/storage/bench", "var/tmp/filecoin-proof-parameters"]) expect(left, made).not.toContain(made);
-        // What stays: the parameter folder with its fetch state (by design: destroy never removes
-        // parameter files; its delete leaves .sealbench/fetch.lock), and empty folders no step
-        // takes back: the existing mount point (mounts.sh mkdir -p), var/lib/sealbench (the layout
-        // state's folder), var/tmp (the link's parent), and root/worker, which Docker made as the
-        // slot's benchy bind source. No other file.
-        const params = "mnt/storage/filecoin-proof-parameters";
-        const files = left.filter((p) => !fs.statSync(path.join(host.root, p)).isDirectory() && !p.startsWith(`${params}/.sealbench/`));
-        expect(files).toEqual([]);
+        // The host's own big disk stays mounted (the stack did not mount it), and on it and
+        // under the root nothing stays but the parameter folder, empty (destroy never removes
+        // parameter files, nor the folder that holds them): no layout, no slot folder, no link,
+        // no state, no file.
+        expect(execFileSync("findmnt", ["-no", "SOURCE", "--mountpoint", path.join(host.root, "mnt/storage")], { encoding: "utf8" }).trim()).toBe(disk);
+        const kept = ["mnt", "mnt/storage", "mnt/storage/filecoin-proof-parameters"];
+        expect(listTree(host.root).filter((p) => !kept.includes(p))).toEqual([]);
         expect(hostState()).toEqual(hostBefore);
     }, TIMEOUT);
 });
