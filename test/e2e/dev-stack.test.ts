@@ -1,13 +1,12 @@
 // The main job for real: `npm run up` of the dev stack under the real Pulumi engine, a no-op
 // second run, a slot removed by a config change, the policy pack refusing a plan, a config error
 // under the engine, and `pulumi destroy` leaving nothing behind.
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { planStackFile } from "../../plan/plan";
 import { docker } from "../support/docker";
-import { containerCgroupCpus, describeEngine, listTree, ProjectCopy } from "./support";
+import { containerCgroupCpus, describeEngine, hostState, listTree, ProjectCopy } from "./support";
 
 const SLOTS = ["p2-1", "p2-2"];
 
@@ -20,17 +19,6 @@ function benchImages(): string[] {
     return docker("images", "--format", "{{.Repository}}:{{.Tag}}").split("\n").filter((i) => i.startsWith("sealbench-bench:"));
 }
 
-/** What `up` and `destroy` must leave as they were on the host itself. */
-function hostState(): Record<string, string> {
-    const hash = (f: string) => (fs.existsSync(f) ? crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex") : "absent");
-    const list = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d).sort().join(",") : "absent");
-    return {
-        fstab: hash("/etc/fstab"),
-        sysctl: list("/etc/sysctl.d"),
-        hugepages: fs.readFileSync("/proc/sys/vm/nr_hugepages", "utf8").trim(),
-        paramLink: fs.existsSync("/var/tmp/filecoin-proof-parameters") ? "present" : "absent",
-    };
-}
 
 describeEngine("the dev stack under the real engine", () => {
     let copy: ProjectCopy;

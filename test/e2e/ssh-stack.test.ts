@@ -6,13 +6,12 @@
 // (the system ssh, the key in an agent). Then: a no-op preview, a wrong host key refused before
 // any command runs, and `pulumi destroy` undoing it all.
 import { execFileSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inCI, docker } from "../support/docker";
-import { containerCgroupCpus, engineMissing, listTree, ProjectCopy } from "./support";
+import { containerCgroupCpus, engineMissing, hostState, listTree, ProjectCopy } from "./support";
 import { NamespaceSshHost, sshHostMissing } from "./ssh-host";
 
 const STACK = "ssh";
@@ -85,18 +84,6 @@ async function setPrivateKey(copy: ProjectCopy, stack: string, keyFile: string):
     await copy.ok(copy.run("bash", ["-c", set, "-", keyFile]), `config set --secret (${stack})`);
 }
 
-/** What the stack must leave as it was on this machine (the namespace host shares its files). */
-function hostState(): Record<string, string> {
-    const hash = (f: string) => (fs.existsSync(f) ? crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex") : "absent");
-    const list = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d).sort().join(",") : "absent");
-    return {
-        fstab: hash("/etc/fstab"),
-        sysctl: list("/etc/sysctl.d"),
-        hugepages: fs.readFileSync("/proc/sys/vm/nr_hugepages", "utf8").trim(),
-        paramLink: fs.existsSync("/var/tmp/filecoin-proof-parameters") ? "present" : "absent",
-        sealer: fs.existsSync("/sealer") ? "present" : "absent",
-    };
-}
 
 /** "Starting session" lines sshd logged (one per command run over SSH). */
 function sessions(log: string): number {

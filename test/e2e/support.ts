@@ -2,6 +2,7 @@
 // them with .ci/engine.sh) against the real Docker engine, in a ProjectCopy. Under CI=true a
 // missing engine is a failure, never a skip.
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, it } from "vitest";
@@ -53,4 +54,17 @@ export function containerCgroupCpus(container: string): string {
     if (v1) return fs.readFileSync(path.join("/sys/fs/cgroup/cpuset", v1.split(":")[2], "cpuset.cpus"), "utf8").trim();
     const v2 = lines.find((l) => l.startsWith("0::"))!;
     return fs.readFileSync(path.join("/sys/fs/cgroup", v2.slice(3), "cpuset.cpus.effective"), "utf8").trim();
+}
+
+/** What a stack must leave as it was on this machine's own files (both test hosts share them). */
+export function hostState(): Record<string, string> {
+    const hash = (f: string) => (fs.existsSync(f) ? crypto.createHash("sha256").update(fs.readFileSync(f)).digest("hex") : "absent");
+    const list = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d).sort().join(",") : "absent");
+    return {
+        fstab: hash("/etc/fstab"),
+        sysctl: list("/etc/sysctl.d"),
+        hugepages: fs.readFileSync("/proc/sys/vm/nr_hugepages", "utf8").trim(),
+        paramLink: fs.existsSync("/var/tmp/filecoin-proof-parameters") ? "present" : "absent",
+        sealer: fs.existsSync("/sealer") ? "present" : "absent",
+    };
 }
