@@ -159,7 +159,7 @@ const slot = z.strictObject({
     phase: z.enum(["p1", "p2", "p34"]).describe("benchy force phase the slot runs: --p1, --p2 or --p34."),
     sectorSize: sectorSize.optional().describe("Defaults to the host's sectorSize."),
     cpuset: cpusetText.optional().describe("Explicit CPUs for one slot, e.g. \"0-45\"."),
-    count: z.int().min(1).max(1024).optional().describe("How many slots this entry makes. Defaults to 1, or to as many as cpusPerSlot allows."),
+    count: z.int().min(1).max(1024).optional().describe("How many slots this entry makes. Defaults to 1, or with cpusPerSlot to as many as fit (p1 and p2 only: p34 slots need count)."),
     cpusPerSlot: z.int().min(1).optional().describe("CPUs per slot; without it the slots share the free CPUs evenly."),
     proofThreads: z.int().min(1).max(256).optional().describe("p34 only: BELLMAN_PROOF_THREADS. Defaults to 5 (the notes'; benchy's own default is 10)."),
     memoryGb: positiveGb.optional().describe("p34 only: memory limit, GB. Defaults to 45 + 30 × proofThreads at 32 GiB, scaled by size."),
@@ -347,10 +347,10 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
     rawHosts.forEach((rawHost, i) => {
         const merged = defaults ? mergeDefaults(defaults, rawHost) : rawHost;
         const parsed = hostSchema.safeParse(merged);
+        // A bad value that came from `defaults` is reported where it is written.
+        const origin = (rel: PathPart[]): PathPart[] =>
+            valueAt(rawHost, rel).found || !valueAt(defaults, rel).found ? ["hosts", i, ...rel] : ["defaults", ...rel];
         if (!parsed.success) {
-            // A bad value that came from `defaults` is reported where it is written.
-            const origin = (rel: PathPart[]): PathPart[] =>
-                valueAt(rawHost, rel).found || !valueAt(defaults, rel).found ? ["hosts", i, ...rel] : ["defaults", ...rel];
             problems.push(...zodProblems(parsed.error, merged, origin));
             return;
         }
@@ -359,7 +359,10 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         if (first !== undefined) problem(["hosts", i, "name"], `already used by hosts[${first}]; host names must be unique`, h.name);
         else names.set(h.name, i);
         const before = problems.length;
-        const resolved = resolveHost(h, ["hosts", i], problem, {
+        // A problem about a value the host takes from `defaults` is the default's: said once, there
+        // (the same text from every host is listed once by unique()).
+        const hostProblem: Report = (at, message, value) => problem(at[0] === "hosts" && at[1] === i ? origin(at.slice(2)) : at, message, value);
+        const resolved = resolveHost(h, ["hosts", i], hostProblem, {
             root: root === undefined ? undefined : path.resolve(options.projectDir ?? process.cwd(), root),
             layoutChecks: options.layoutChecks ?? true,
         });
@@ -554,6 +557,20 @@ function resolveHost(
         });
     }
 
+    // One mount point takes one mount: two fstab lines for it mount one over the other (the OCI
+    // example once declared each block volume again as storage, one line without _netdev,nofail).
+    const mounts: [PathPart[], string][] = [
+        ...(h.target.kind === "oci" ? h.target.blockVolumes.map((v, n): [PathPart[], string] => [["target", "blockVolumes", n], v.mountPoint]) : []),
+        ...h.storage.map((m, n): [PathPart[], string] => [["storage", n], m.mountPoint]),
+        ...(h.hugepages.count > 0 ? [[["hugepages"], h.hugepages.mountPoint] as [PathPart[], string]] : []),
+    ];
+    mounts.forEach(([key, mount], n) => {
+        const first = mounts.slice(0, n).find(([, other]) => within(mount, other) && within(other, mount));
+        if (!first) return;
+        const fix = key[0] === "storage" && first[0][0] === "target" ? "A block volume is attached and mounted by itself: remove this storage entry" : "Remove one of them";
+        problem([...at, ...key, "mountPoint"], `is also the mount point of ${formatPath([...at, ...first[0]])}; one mount point takes one mount. ${fix}`, mount);
+    });
+
     // Hugepages: refuse a reservation that starves the OS, before any host is touched.
     const pageBytes = HUGEPAGE_BYTES[h.hugepages.pageSize];
     const hugeBytes = h.hugepages.count * pageBytes;
@@ -655,6 +672,13 @@ function resolveSlots(
         const explicitCount = new Set(explicitOwners.flatMap((o) => o.cpus)).size;
         if (s.cpusPerSlot !== undefined) {
             const count = s.count ?? Math.floor((free.length - explicitCount - (sizedTotal)) / s.cpusPerSlot);
+            // Each p34 slot holds its own C2 memory (195 GB at 32 GiB): how many there are is a
+            // choice to write down, not whatever number of CPU slices happens to fit.
+            if (s.phase === "p34" && s.count === undefined) {
+                const each = s.memoryGb ?? c2MemoryGb(SECTOR_BYTES[s.sectorSize ?? h.sectorSize], s.proofThreads ?? 5);
+                problem([...here, "cpusPerSlot"], `p34 slots need count: without it, as many ${s.cpusPerSlot}-CPU slots as fit would be made (${Math.max(0, count)} here), each holding ${each} GB of C2 memory. Set count (e.g. count: 1)`, s.cpusPerSlot);
+                return;
+            }
             if (count < 1) {
                 problem([...here, "cpusPerSlot"], `no slot of ${s.cpusPerSlot} CPUs fits in the ${free.length} CPUs left free (host ${ctx.hostCpus.length}, reserved ${ctx.reservedCpus.length})`, s.cpusPerSlot);
                 return;
