@@ -73,6 +73,8 @@ const ociTarget = z.strictObject({
     availabilityDomain: z.string().min(1),
     shape: z.string().min(1).default("BM.Standard.E4.128").describe("Bare-metal shape, e.g. BM.Standard.E2.64 or BM.Standard.E4.128."),
     imageId: z.string().min(1).describe("OCID of the boot image (Oracle Linux, Ubuntu…)."),
+    // An OCID says nothing about the OS, and the package names differ by family.
+    osFamily: z.enum(["rhel", "debian"]).default("rhel").describe("The image's OS family: \"rhel\" (Oracle Linux, RHEL) or \"debian\" (Ubuntu, Debian); cloud-init installs the iSCSI and NFS tools under that family's names. Defaults to rhel."),
     subnetId: z.string().min(1),
     bootVolumeSizeGb: z.int().min(50).max(32768).default(200).describe("GB. The notes' 39 GB root disk filled up with one leaked temp file. Defaults to 200."),
     user: z.string().min(1).default("opc"),
@@ -195,6 +197,8 @@ const stackKeys = z.looseObject({
 
 export type Target = ParsedHost["target"];
 export type StorageMount = ParsedHost["storage"][number];
+export type OciTarget = Extract<Target, { kind: "oci" }>;
+export type OsFamily = OciTarget["osFamily"];
 
 export interface ResolvedSlot {
     /** e.g. "p2-1": phase and 1-based index among the host's slots of that phase. */

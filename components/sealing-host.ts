@@ -10,7 +10,7 @@ import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { ResolvedHost } from "./config";
+import { OciTarget, OsFamily, ResolvedHost } from "./config";
 import { formatCpuset } from "./cpuset";
 import { HostConnection, hostScript, HostScriptArgs } from "./host-command";
 import { parametersStep } from "./proof-parameters";
@@ -218,19 +218,23 @@ export function iscsiEnv(host: ResolvedHost, targets: IscsiTarget[]): Record<str
     };
 }
 
+/** The iSCSI initiator and NFS client, by the names each OS family's packages go by. */
+export const HOST_PACKAGES: Record<OsFamily, string[]> = {
+    rhel: ["iscsi-initiator-utils", "nfs-utils"],
+    debian: ["open-iscsi", "nfs-common"],
+};
+
 /**
- * cloud-init user data for an OCI host: the tools the steps need. Oracle Linux names the iSCSI
- * initiator iscsi-initiator-utils; Ubuntu/Debian images name it open-iscsi.
+ * cloud-init user data for an OCI host: the tools the steps need, under the image family's
+ * names (one unknown name fails the whole package install).
  */
-export function cloudInit(host: ResolvedHost): string {
+export function cloudInit(hostName: string, target: OciTarget): string {
     return [
         "#cloud-config",
-        `# sealbench host ${host.name}`,
+        `# sealbench host ${hostName}`,
         "package_update: true",
         "packages:",
-        "  - iscsi-initiator-utils",
-        "  - nfs-utils",
-        "  - xfsprogs",
+        ...[...HOST_PACKAGES[target.osFamily], "xfsprogs"].map((p) => `  - ${p}`),
         "runcmd:",
         "  - [systemctl, enable, --now, iscsid]",
         "",
@@ -343,7 +347,7 @@ export class SealingHost extends pulumi.ComponentResource {
                         createVnicDetails: { subnetId: target.subnetId, assignPublicIp: "true" },
                         metadata: {
                             ssh_authorized_keys: target.sshPublicKey,
-                            user_data: Buffer.from(cloudInit(host)).toString("base64"),
+                            user_data: Buffer.from(cloudInit(host.name, target)).toString("base64"),
                         },
                     },
                     child,

@@ -265,14 +265,36 @@ describe("SealingHost plain functions", () => {
         expect(() => storageEnv(odd)).toThrow('folder "/seal|er" contains "|" or a newline, which the host scripts cannot take');
     });
 
-    it("renders the cloud-init user data", () => {
-        expect(cloudInit(host)).toMatchInlineSnapshot(`
+    // The image's package names: Oracle Linux and RHEL name the tools iscsi-initiator-utils and
+    // nfs-utils, Ubuntu and Debian open-iscsi and nfs-common (a wrong name fails the whole install).
+    it("renders the cloud-init user data of an Oracle Linux / RHEL image (the default)", () => {
+        const oci = resolveStack({ hosts: [ociHost], sshPrivateKey: KEY }).hosts[0];
+        if (oci.target.kind !== "oci") throw new Error("expected an oci target");
+        expect(oci.target.osFamily).toBe("rhel");
+        expect(cloudInit(oci.name, oci.target)).toMatchInlineSnapshot(`
           "#cloud-config
-          # sealbench host s1
+          # sealbench host o1
           package_update: true
           packages:
             - iscsi-initiator-utils
             - nfs-utils
+            - xfsprogs
+          runcmd:
+            - [systemctl, enable, --now, iscsid]
+          "
+        `);
+    });
+
+    it("renders the cloud-init user data of an Ubuntu / Debian image", () => {
+        const oci = resolveStack({ hosts: [{ ...ociHost, target: { ...ociHost.target, osFamily: "debian" } }], sshPrivateKey: KEY }).hosts[0];
+        if (oci.target.kind !== "oci") throw new Error("expected an oci target");
+        expect(cloudInit(oci.name, oci.target)).toMatchInlineSnapshot(`
+          "#cloud-config
+          # sealbench host o1
+          package_update: true
+          packages:
+            - open-iscsi
+            - nfs-common
             - xfsprogs
           runcmd:
             - [systemctl, enable, --now, iscsid]
