@@ -228,7 +228,7 @@ export interface ResolvedHost {
     storage: StorageMount[];
     sealer: ParsedHost["sealer"] & { group: string };
     hugepages: ParsedHost["hugepages"] & { pageBytes: number; totalBytes: number };
-    parameters: ParsedHost["parameters"] & { folder: string; sectorSizes: SectorSize[] };
+    parameters: ParsedHost["parameters"] & { folder: string };
     image: ParsedHost["image"] & { base: string };
     bench: ParsedHost["bench"] & { workDir: string };
     slots: ResolvedSlot[];
@@ -261,6 +261,18 @@ export class ConfigError extends Error {
     constructor(public readonly problems: ConfigProblem[]) {
         super(`invalid sealbench config:\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
         this.name = "ConfigError";
+    }
+}
+
+/**
+ * A component's refusal of values the schema lets through (e.g. a "|" in a folder, which the host
+ * scripts' line tables cannot carry), thrown before any resource is made: the config's fault, so
+ * the offline plan reports it as such. Any other error a component throws is a bug.
+ */
+export class HostArgsError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "HostArgsError";
     }
 }
 
@@ -595,7 +607,7 @@ function resolveHost(
         onHost,
     });
 
-    const sectorSizes = [...new Set(slots.filter((s) => s.phase === "p34").map((s) => s.sectorSize))];
+    const needsParameters = slots.some((s) => s.phase === "p34");
     // The slot's folder is mounted read-write at the same path as benchyDir read-only: Docker
     // refuses two mounts at one path, and a nested one would hide or expose the binary.
     for (const s of slots) {
@@ -605,7 +617,7 @@ function resolveHost(
         }
     }
     // The parameters step reads the manifest at up; a missing or broken one is the config's fault, found now.
-    if (sectorSizes.length > 0) {
+    if (needsParameters) {
         try {
             neededFiles({ slots }, loadManifest(h.parameters.manifest));
         } catch (e) {
@@ -622,7 +634,7 @@ function resolveHost(
         storage: h.storage.map((m) => ({ ...m, mountPoint: onHost(m.mountPoint) })),
         sealer: { ...h.sealer, root: onHost(h.sealer.root), group: h.sealer.group ?? h.sealer.user },
         hugepages: { ...h.hugepages, mountPoint: onHost(h.hugepages.mountPoint), pageBytes, totalBytes: hugeBytes },
-        parameters: { ...h.parameters, folder: onHost(paramFolder!), link: onHost(h.parameters.link), sectorSizes },
+        parameters: { ...h.parameters, folder: onHost(paramFolder!), link: onHost(h.parameters.link) },
         image: { ...h.image, base: h.image.base ?? (h.image.variant === "centos7" ? "centos:centos7" : "debian:bookworm-slim") },
         bench: { ...h.bench, workDir: onHost(workDir ?? "/"), benchyDir: onHost(h.bench.benchyDir) },
         slots,

@@ -10,7 +10,7 @@ import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { OciTarget, OsFamily, ResolvedHost } from "./config";
+import { HostArgsError, OciTarget, OsFamily, ResolvedHost } from "./config";
 import { formatCpuset } from "./cpuset";
 import { HostConnection, hostScript, HostScriptArgs } from "./host-command";
 import { parametersStep } from "./proof-parameters";
@@ -148,7 +148,7 @@ export function bigDiskPaths(host: ResolvedHost): BigDiskPath[] {
 
 function tableField(value: string, what: string): string {
     // "|" separates fields and a newline separates rows; neither can appear in a value.
-    if (/[|\n]/.test(value)) throw new Error(`${what} ${JSON.stringify(value)} contains "|" or a newline, which the host scripts cannot take`);
+    if (/[|\n]/.test(value)) throw new HostArgsError(`${what} ${JSON.stringify(value)} contains "|" or a newline, which the host scripts cannot take`);
     return value;
 }
 
@@ -250,7 +250,7 @@ export function dockerHost(target: ResolvedHost["target"], address: string): str
 /** A known_hosts line for a pinned key ("ssh-ed25519 AAAA… comment"): ssh writes a port other than 22 as [host]:port. */
 export function knownHostsLine(address: string, port: number, hostKey: string): string {
     const [type, key] = hostKey.trim().split(/\s+/);
-    if (!type || !key) throw new Error(`hostKey ${JSON.stringify(hostKey)} is not "<type> <base64 key>" like "ssh-ed25519 AAAA…"`);
+    if (!type || !key) throw new HostArgsError(`hostKey ${JSON.stringify(hostKey)} is not "<type> <base64 key>" like "ssh-ed25519 AAAA…"`);
     return `${port === 22 ? address : `[${address}]:${port}`} ${type} ${key}`;
 }
 
@@ -296,10 +296,10 @@ export interface SealingHostArgs {
 export function checkSealingHostArgs(args: SealingHostArgs): void {
     const kind = args.host.target.kind;
     if (kind !== "local" && args.privateKey === undefined) {
-        throw new Error(`host ${args.host.name}: a ${kind} target needs [privateKey] (the secret named by target.privateKey)`);
+        throw new HostArgsError(`host ${args.host.name}: a ${kind} target needs [privateKey] (the secret named by target.privateKey)`);
     }
     if (kind === "local" && args.privateKey !== undefined) {
-        throw new Error(`host ${args.host.name}: a local target takes no [privateKey]; commands run on this machine`);
+        throw new HostArgsError(`host ${args.host.name}: a local target takes no [privateKey]; commands run on this machine`);
     }
 }
 

@@ -102,7 +102,6 @@ describe("stack config: good", () => {
             [5, 195],
             [10, 690],
         ]);
-        expect(hosts[0].parameters.sectorSizes).toEqual(["32GiB", "64GiB"]);
         expect(c2MemoryGb(2048, 5)).toBe(1);
     });
 

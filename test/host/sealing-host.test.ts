@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { resolveStack, ResolvedHost } from "../../components/config";
+import { HostArgsError, resolveStack, ResolvedHost } from "../../components/config";
 import { HostFactsEnv, StepEnv, StorageEnv } from "../../components/policy-keys";
 import {
     bigDiskPaths,
@@ -262,6 +262,7 @@ describe("SealingHost plain functions", () => {
     it("refuses a folder the line tables cannot carry", () => {
         const odd = resolveStack({ hosts: [{ ...sshHost, sealer: { root: "/seal|er" } }], sshPrivateKey: KEY }).hosts[0];
         expect(() => storageEnv(odd)).toThrow('folder "/seal|er" contains "|" or a newline, which the host scripts cannot take');
+        expect(() => storageEnv(odd)).toThrow(HostArgsError);
     });
 
     // The image's package names: Oracle Linux and RHEL name the tools iscsi-initiator-utils and
@@ -315,6 +316,7 @@ describe("SealingHost plain functions", () => {
         expect(() => checkSealingHostArgs({ host })).toThrow("host s1: a ssh target needs [privateKey] (the secret named by target.privateKey)");
         const local = resolveStack({ hosts: [{ ...sshHost, name: "l1", target: { kind: "local" } }] }).hosts[0];
         expect(() => checkSealingHostArgs({ host: local, privateKey: KEY })).toThrow("host l1: a local target takes no [privateKey]");
+        expect(() => checkSealingHostArgs({ host })).toThrow(HostArgsError);
         expect(() => checkSealingHostArgs({ host: local })).not.toThrow();
     });
 });
