@@ -73,6 +73,8 @@ const ociTarget = z.strictObject({
     availabilityDomain: z.string().min(1),
     shape: z.string().min(1).default("BM.Standard.E4.128").describe("Bare-metal shape, e.g. BM.Standard.E2.64 or BM.Standard.E4.128."),
     imageId: z.string().min(1).describe("OCID of the boot image (Oracle Linux, Ubuntu…)."),
+    // An OCID says nothing about the OS, and the package names differ by family.
+    osFamily: z.enum(["rhel", "debian"]).default("rhel").describe("The image's OS family: \"rhel\" (Oracle Linux, RHEL) or \"debian\" (Ubuntu, Debian); cloud-init installs the iSCSI and NFS tools under that family's names. Defaults to rhel."),
     subnetId: z.string().min(1),
     bootVolumeSizeGb: z.int().min(50).max(32768).default(200).describe("GB. The notes' 39 GB root disk filled up with one leaked temp file. Defaults to 200."),
     user: z.string().min(1).default("opc"),
@@ -159,7 +161,7 @@ const slot = z.strictObject({
     phase: z.enum(["p1", "p2", "p34"]).describe("benchy force phase the slot runs: --p1, --p2 or --p34."),
     sectorSize: sectorSize.optional().describe("Defaults to the host's sectorSize."),
     cpuset: cpusetText.optional().describe("Explicit CPUs for one slot, e.g. \"0-45\"."),
-    count: z.int().min(1).max(1024).optional().describe("How many slots this entry makes. Defaults to 1, or to as many as cpusPerSlot allows."),
+    count: z.int().min(1).max(1024).optional().describe("How many slots this entry makes. Defaults to 1, or with cpusPerSlot to as many as fit (p1 and p2 only: p34 slots need count)."),
     cpusPerSlot: z.int().min(1).optional().describe("CPUs per slot; without it the slots share the free CPUs evenly."),
     proofThreads: z.int().min(1).max(256).optional().describe("p34 only: BELLMAN_PROOF_THREADS. Defaults to 5 (the notes'; benchy's own default is 10)."),
     memoryGb: positiveGb.optional().describe("p34 only: memory limit, GB. Defaults to 45 + 30 × proofThreads at 32 GiB, scaled by size."),
@@ -195,6 +197,8 @@ const stackKeys = z.looseObject({
 
 export type Target = ParsedHost["target"];
 export type StorageMount = ParsedHost["storage"][number];
+export type OciTarget = Extract<Target, { kind: "oci" }>;
+export type OsFamily = OciTarget["osFamily"];
 
 export interface ResolvedSlot {
     /** e.g. "p2-1": phase and 1-based index among the host's slots of that phase. */
@@ -224,7 +228,7 @@ export interface ResolvedHost {
     storage: StorageMount[];
     sealer: ParsedHost["sealer"] & { group: string };
     hugepages: ParsedHost["hugepages"] & { pageBytes: number; totalBytes: number };
-    parameters: ParsedHost["parameters"] & { folder: string; sectorSizes: SectorSize[] };
+    parameters: ParsedHost["parameters"] & { folder: string };
     image: ParsedHost["image"] & { base: string };
     bench: ParsedHost["bench"] & { workDir: string };
     slots: ResolvedSlot[];
@@ -257,6 +261,18 @@ export class ConfigError extends Error {
     constructor(public readonly problems: ConfigProblem[]) {
         super(`invalid sealbench config:\n${problems.map((p) => `  ${formatProblem(p)}`).join("\n")}`);
         this.name = "ConfigError";
+    }
+}
+
+/**
+ * A component's refusal of values the schema lets through (e.g. a "|" in a folder, which the host
+ * scripts' line tables cannot carry), thrown before any resource is made: the config's fault, so
+ * the offline plan reports it as such. Any other error a component throws is a bug.
+ */
+export class HostArgsError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "HostArgsError";
     }
 }
 
@@ -347,10 +363,10 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
     rawHosts.forEach((rawHost, i) => {
         const merged = defaults ? mergeDefaults(defaults, rawHost) : rawHost;
         const parsed = hostSchema.safeParse(merged);
+        // A bad value that came from `defaults` is reported where it is written.
+        const origin = (rel: PathPart[]): PathPart[] =>
+            valueAt(rawHost, rel).found || !valueAt(defaults, rel).found ? ["hosts", i, ...rel] : ["defaults", ...rel];
         if (!parsed.success) {
-            // A bad value that came from `defaults` is reported where it is written.
-            const origin = (rel: PathPart[]): PathPart[] =>
-                valueAt(rawHost, rel).found || !valueAt(defaults, rel).found ? ["hosts", i, ...rel] : ["defaults", ...rel];
             problems.push(...zodProblems(parsed.error, merged, origin));
             return;
         }
@@ -359,7 +375,10 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         if (first !== undefined) problem(["hosts", i, "name"], `already used by hosts[${first}]; host names must be unique`, h.name);
         else names.set(h.name, i);
         const before = problems.length;
-        const resolved = resolveHost(h, ["hosts", i], problem, {
+        // A problem about a value the host takes from `defaults` is the default's: said once, there
+        // (the same text from every host is listed once by unique()).
+        const hostProblem: Report = (at, message, value) => problem(at[0] === "hosts" && at[1] === i ? origin(at.slice(2)) : at, message, value);
+        const resolved = resolveHost(h, ["hosts", i], hostProblem, {
             root: root === undefined ? undefined : path.resolve(options.projectDir ?? process.cwd(), root),
             layoutChecks: options.layoutChecks ?? true,
         });
@@ -554,6 +573,20 @@ function resolveHost(
         });
     }
 
+    // One mount point takes one mount: two fstab lines for it mount one over the other (the OCI
+    // example once declared each block volume again as storage, one line without _netdev,nofail).
+    const mounts: [PathPart[], string][] = [
+        ...(h.target.kind === "oci" ? h.target.blockVolumes.map((v, n): [PathPart[], string] => [["target", "blockVolumes", n], v.mountPoint]) : []),
+        ...h.storage.map((m, n): [PathPart[], string] => [["storage", n], m.mountPoint]),
+        ...(h.hugepages.count > 0 ? [[["hugepages"], h.hugepages.mountPoint] as [PathPart[], string]] : []),
+    ];
+    mounts.forEach(([key, mount], n) => {
+        const first = mounts.slice(0, n).find(([, other]) => within(mount, other) && within(other, mount));
+        if (!first) return;
+        const fix = key[0] === "storage" && first[0][0] === "target" ? "A block volume is attached and mounted by itself: remove this storage entry" : "Remove one of them";
+        problem([...at, ...key, "mountPoint"], `is also the mount point of ${formatPath([...at, ...first[0]])}; one mount point takes one mount. ${fix}`, mount);
+    });
+
     // Hugepages: refuse a reservation that starves the OS, before any host is touched.
     const pageBytes = HUGEPAGE_BYTES[h.hugepages.pageSize];
     const hugeBytes = h.hugepages.count * pageBytes;
@@ -574,7 +607,7 @@ function resolveHost(
         onHost,
     });
 
-    const sectorSizes = [...new Set(slots.filter((s) => s.phase === "p34").map((s) => s.sectorSize))];
+    const needsParameters = slots.some((s) => s.phase === "p34");
     // The slot's folder is mounted read-write at the same path as benchyDir read-only: Docker
     // refuses two mounts at one path, and a nested one would hide or expose the binary.
     for (const s of slots) {
@@ -584,7 +617,7 @@ function resolveHost(
         }
     }
     // The parameters step reads the manifest at up; a missing or broken one is the config's fault, found now.
-    if (sectorSizes.length > 0) {
+    if (needsParameters) {
         try {
             neededFiles({ slots }, loadManifest(h.parameters.manifest));
         } catch (e) {
@@ -601,7 +634,7 @@ function resolveHost(
         storage: h.storage.map((m) => ({ ...m, mountPoint: onHost(m.mountPoint) })),
         sealer: { ...h.sealer, root: onHost(h.sealer.root), group: h.sealer.group ?? h.sealer.user },
         hugepages: { ...h.hugepages, mountPoint: onHost(h.hugepages.mountPoint), pageBytes, totalBytes: hugeBytes },
-        parameters: { ...h.parameters, folder: onHost(paramFolder!), link: onHost(h.parameters.link), sectorSizes },
+        parameters: { ...h.parameters, folder: onHost(paramFolder!), link: onHost(h.parameters.link) },
         image: { ...h.image, base: h.image.base ?? (h.image.variant === "centos7" ? "centos:centos7" : "debian:bookworm-slim") },
         bench: { ...h.bench, workDir: onHost(workDir ?? "/"), benchyDir: onHost(h.bench.benchyDir) },
         slots,
@@ -655,6 +688,13 @@ function resolveSlots(
         const explicitCount = new Set(explicitOwners.flatMap((o) => o.cpus)).size;
         if (s.cpusPerSlot !== undefined) {
             const count = s.count ?? Math.floor((free.length - explicitCount - (sizedTotal)) / s.cpusPerSlot);
+            // Each p34 slot holds its own C2 memory (195 GB at 32 GiB): how many there are is a
+            // choice to write down, not whatever number of CPU slices happens to fit.
+            if (s.phase === "p34" && s.count === undefined) {
+                const each = s.memoryGb ?? c2MemoryGb(SECTOR_BYTES[s.sectorSize ?? h.sectorSize], s.proofThreads ?? 5);
+                problem([...here, "cpusPerSlot"], `p34 slots need count: without it, as many ${s.cpusPerSlot}-CPU slots as fit would be made (${Math.max(0, count)} here), each holding ${each} GB of C2 memory. Set count (e.g. count: 1)`, s.cpusPerSlot);
+                return;
+            }
             if (count < 1) {
                 problem([...here, "cpusPerSlot"], `no slot of ${s.cpusPerSlot} CPUs fits in the ${free.length} CPUs left free (host ${ctx.hostCpus.length}, reserved ${ctx.reservedCpus.length})`, s.cpusPerSlot);
                 return;

@@ -10,7 +10,7 @@ import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { ResolvedHost } from "./config";
+import { HostArgsError, OciTarget, OsFamily, ResolvedHost } from "./config";
 import { formatCpuset } from "./cpuset";
 import { HostConnection, hostScript, HostScriptArgs } from "./host-command";
 import { parametersStep } from "./proof-parameters";
@@ -148,7 +148,7 @@ export function bigDiskPaths(host: ResolvedHost): BigDiskPath[] {
 
 function tableField(value: string, what: string): string {
     // "|" separates fields and a newline separates rows; neither can appear in a value.
-    if (/[|\n]/.test(value)) throw new Error(`${what} ${JSON.stringify(value)} contains "|" or a newline, which the host scripts cannot take`);
+    if (/[|\n]/.test(value)) throw new HostArgsError(`${what} ${JSON.stringify(value)} contains "|" or a newline, which the host scripts cannot take`);
     return value;
 }
 
@@ -218,19 +218,23 @@ export function iscsiEnv(host: ResolvedHost, targets: IscsiTarget[]): Record<str
     };
 }
 
+/** The iSCSI initiator and NFS client, by the names each OS family's packages go by. */
+export const HOST_PACKAGES: Record<OsFamily, string[]> = {
+    rhel: ["iscsi-initiator-utils", "nfs-utils"],
+    debian: ["open-iscsi", "nfs-common"],
+};
+
 /**
- * cloud-init user data for an OCI host: the tools the steps need. Oracle Linux names the iSCSI
- * initiator iscsi-initiator-utils; Ubuntu/Debian images name it open-iscsi.
+ * cloud-init user data for an OCI host: the tools the steps need, under the image family's
+ * names (one unknown name fails the whole package install).
  */
-export function cloudInit(host: ResolvedHost): string {
+export function cloudInit(hostName: string, target: OciTarget): string {
     return [
         "#cloud-config",
-        `# sealbench host ${host.name}`,
+        `# sealbench host ${hostName}`,
         "package_update: true",
         "packages:",
-        "  - iscsi-initiator-utils",
-        "  - nfs-utils",
-        "  - xfsprogs",
+        ...[...HOST_PACKAGES[target.osFamily], "xfsprogs"].map((p) => `  - ${p}`),
         "runcmd:",
         "  - [systemctl, enable, --now, iscsid]",
         "",
@@ -246,7 +250,7 @@ export function dockerHost(target: ResolvedHost["target"], address: string): str
 /** A known_hosts line for a pinned key ("ssh-ed25519 AAAA… comment"): ssh writes a port other than 22 as [host]:port. */
 export function knownHostsLine(address: string, port: number, hostKey: string): string {
     const [type, key] = hostKey.trim().split(/\s+/);
-    if (!type || !key) throw new Error(`hostKey ${JSON.stringify(hostKey)} is not "<type> <base64 key>" like "ssh-ed25519 AAAA…"`);
+    if (!type || !key) throw new HostArgsError(`hostKey ${JSON.stringify(hostKey)} is not "<type> <base64 key>" like "ssh-ed25519 AAAA…"`);
     return `${port === 22 ? address : `[${address}]:${port}`} ${type} ${key}`;
 }
 
@@ -292,10 +296,10 @@ export interface SealingHostArgs {
 export function checkSealingHostArgs(args: SealingHostArgs): void {
     const kind = args.host.target.kind;
     if (kind !== "local" && args.privateKey === undefined) {
-        throw new Error(`host ${args.host.name}: a ${kind} target needs [privateKey] (the secret named by target.privateKey)`);
+        throw new HostArgsError(`host ${args.host.name}: a ${kind} target needs [privateKey] (the secret named by target.privateKey)`);
     }
     if (kind === "local" && args.privateKey !== undefined) {
-        throw new Error(`host ${args.host.name}: a local target takes no [privateKey]; commands run on this machine`);
+        throw new HostArgsError(`host ${args.host.name}: a local target takes no [privateKey]; commands run on this machine`);
     }
 }
 
@@ -343,7 +347,7 @@ export class SealingHost extends pulumi.ComponentResource {
                         createVnicDetails: { subnetId: target.subnetId, assignPublicIp: "true" },
                         metadata: {
                             ssh_authorized_keys: target.sshPublicKey,
-                            user_data: Buffer.from(cloudInit(host)).toString("base64"),
+                            user_data: Buffer.from(cloudInit(host.name, target)).toString("base64"),
                         },
                     },
                     child,

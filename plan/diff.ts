@@ -1,6 +1,6 @@
 // Compares two plan manifests (a pull request's base and head) and writes the Markdown that the
 // preview workflow posts on the pull request.
-import { Manifest, ManifestResource, ManifestVerdict } from "./manifest";
+import { Manifest, ManifestVerdict } from "./manifest";
 import { refusedPaths, replacingPaths } from "./replace-rules";
 
 export interface PropertyChange {
@@ -56,7 +56,8 @@ export function diffManifests(base: Manifest | undefined, head: Manifest | undef
             resources.push({ urn, type: r.type, name: r.name, kind: "add", changes: [], replacedBy: [] });
             continue;
         }
-        const changes = diffValues(comparable(old), comparable(r));
+        // What the engine compares is the inputs (a new parent is a new URN: removed + added).
+        const changes = diffValues(old.inputs, r.inputs);
         if (changes.length === 0) continue;
         const paths = changes.map((c) => c.path);
         const replacedBy = replacingPaths(r.type, paths);
@@ -79,11 +80,6 @@ export function diffManifests(base: Manifest | undefined, head: Manifest | undef
 
 export function isEmptyDiff(d: PlanDiff): boolean {
     return !d.stackChange && d.resources.length === 0 && d.verdicts.length === 0 && sameList(d.configErrors.before, d.configErrors.after);
-}
-
-/** What of a resource the engine compares: its inputs (a new parent is a new URN: removed + added). */
-function comparable(r: ManifestResource): Record<string, unknown> {
-    return r.inputs;
 }
 
 function diffVerdicts(before: ManifestVerdict[], after: ManifestVerdict[]): VerdictChange[] {

@@ -139,11 +139,11 @@ const SCRIPT_COMMAND = /printf %s '([A-Za-z0-9+/=]+)' \| base64 -d/g;
  */
 export function normalizer(projectDirs: string[]): (v: unknown) => unknown {
     const dirs = [...new Set(projectDirs.filter((d) => d && d !== "/"))].sort((a, b) => b.length - a.length);
-    const text = (s: string) => {
-        let out = s;
-        for (const d of dirs) if (out.includes(d)) out = out.split(d).join(PROJECT_TOKEN);
-        return out;
-    };
+    // Only a path under the folder is the project's: with a stack file in /tmp, the container's own
+    // "/tmp", "/var/tmp/…" and "/etc/tmpfiles.d" are not (a plain text substitution turned them into
+    // <project>, and the same file planned at two places differed in 8 containers).
+    const patterns = dirs.map((d) => new RegExp(`(?<![\\w.~/-])${d.replace(/\/+$/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?=/)`, "g"));
+    const text = (s: string) => patterns.reduce((out, re) => out.replace(re, PROJECT_TOKEN), s);
     const scripts = new Map<string, string>();
     const str = (s: string): string => {
         if (s === SECRET_PLACEHOLDER) return s;

@@ -3,7 +3,7 @@
 // and for the diff (manifest). Used by `npm run plan`, its tests and `npm run bench:plan`.
 import { PolicyPackConfig } from "@pulumi/policy";
 import * as path from "path";
-import { ConfigError, formatProblem } from "../components/config";
+import { ConfigError, formatProblem, HostArgsError } from "../components/config";
 import { loadStackFile } from "../components/stack-file";
 import { buildManifest, invalidManifest, Manifest } from "./manifest";
 import { judge, Verdict, violatesMandatory } from "./policies";
@@ -61,9 +61,9 @@ export async function planStackFile(stackFile: string, options: PlanOptions = {}
         run = await withoutCostlyStacks(() => runProgram(loaded.file, { projectDir }));
     } catch (e) {
         // Components refuse values the schema lets through (e.g. a "|" in mount options) with a
-        // plain Error before any resource is made: that is the config's fault. A TypeError or
-        // the like is a bug, and goes up with its stack.
-        if (!(e instanceof Error) || e.constructor !== Error) throw e;
+        // HostArgsError before any resource is made: that is the config's fault. Anything else is
+        // a bug, and goes up with its stack.
+        if (!(e instanceof HostArgsError)) throw e;
         return invalid([`${shown}: the program refused the config: ${e.message}`], { load: t1 - t0, program: performance.now() - t1, policies: 0, describe: 0 });
     }
     const t2 = performance.now();

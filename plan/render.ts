@@ -73,12 +73,18 @@ export function renderPlan({ stackFile, view, verdicts }: RenderInput): string {
             out.push(`    ${p.files.length} file(s); ${known.length === p.files.length ? "" : `${p.manifest} has no sizes; `}${sizes}`);
         }
     }
-    out.push("", "Policy verdicts:");
+    out.push("", ...renderVerdicts(verdicts));
+    return `${out.join("\n")}\n`;
+}
+
+/** The policy verdicts and the result line, as `plan` and `check` print them. */
+export function renderVerdicts(verdicts: readonly Verdict[]): string[] {
+    const out = ["Policy verdicts:"];
     if (verdicts.length === 0) out.push("  none: every rule passes");
     for (const v of verdicts) {
         out.push(`  ${v.enforcementLevel.toUpperCase().padEnd(9)} ${v.policy}${v.resource ? ` on ${v.resource.split("::").pop()}` : ""}: ${v.message}`);
     }
     const mandatory = verdicts.filter((v) => v.enforcementLevel === "mandatory").length;
     out.push("", mandatory ? `Result: ${mandatory} mandatory violation(s): this plan would be refused.` : `Result: no mandatory violation (${verdicts.length} advisory finding(s)).`);
-    return `${out.join("\n")}\n`;
+    return out;
 }

@@ -56,7 +56,7 @@ export const c2MemoryFits: StackValidationPolicy = {
                 const limit = memoryLimitGb(slot);
                 if (limit !== undefined && limit < need) {
                     reportViolation(
-                        `On host ${host.host}, p34 slot ${slot.slot} is limited to ${gb(limit)} (memory ${slot.memoryMb} MB) but its C2 needs ${gb(need)} (45 GB + 30 GB × ${threads} proof threads at 32 GiB, scaled to ${sectorText(slot.sectorBytes)}); ${OOM}. Fix: raise the slot's memoryGb to at least ${need}, or lower proofThreads.`,
+                        `On host ${host.host}, p34 slot ${slot.slot} is limited to ${gb(limit)} (memory ${slot.memoryMb} MiB) but its C2 needs ${gb(need)} (45 GB + 30 GB × ${threads} proof threads at 32 GiB, scaled to ${sectorText(slot.sectorBytes)}); ${OOM}. Fix: raise the slot's memoryGb to at least ${need}, or lower proofThreads.`,
                         slot.urn,
                     );
                 }

@@ -53,7 +53,7 @@ export interface Slot {
     /** Parsed cpuSet; undefined when absent or unreadable (see cpuSetProblem). */
     cpus?: number[];
     cpuSetProblem?: string;
-    /** Docker `memory`, MB (the provider multiplies by 2^20). */
+    /** Docker `memory` in MiB (the provider calls them MB and multiplies by 2^20). */
     memoryMb?: number;
     privileged: boolean;
     env: Map<string, string>;

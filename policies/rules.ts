@@ -30,18 +30,3 @@ export const rules: Rule[] = [
     hostKeyPinned,
     sshKeySecret,
 ];
-
-export {
-    bootVolumeSize,
-    c2MemoryFits,
-    cpusReservedForOs,
-    hostKeyPinned,
-    hugepagesMatchPhases,
-    noPrivilegedSlots,
-    p1ScratchFits,
-    sealerNotOnBootDisk,
-    slotCpusetsDisjoint,
-    slotCpusetsWithinHost,
-    slotTmpOnHostVolume,
-    sshKeySecret,
-};

@@ -17,6 +17,25 @@ function benchHost(overrides: Record<string, unknown> = {}): Record<string, unkn
     };
 }
 
+/** The bench host on OCI bare metal: its big disk is a block volume, not a storage entry. */
+function ociHost(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return benchHost({
+        target: {
+            kind: "oci",
+            compartmentId: "ocid1.compartment.oc1..x",
+            availabilityDomain: "AD-1",
+            shape: "BM.Standard2.52",
+            imageId: "ocid1.image.oc1..x",
+            subnetId: "ocid1.subnet.oc1..x",
+            sshPublicKey: "ssh-ed25519 AAAAC3Nza",
+            hostKey: "ssh-ed25519 AAAAC3Nza",
+            blockVolumes: [{ name: "storage", sizeGb: 8192, mountPoint: "/mnt/storage" }],
+        },
+        storage: [],
+        ...overrides,
+    });
+}
+
 function stack(...hosts: Record<string, unknown>[]): Record<string, unknown> {
     return { hosts, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" };
 }
@@ -83,7 +102,6 @@ describe("stack config: good", () => {
             [5, 195],
             [10, 690],
         ]);
-        expect(hosts[0].parameters.sectorSizes).toEqual(["32GiB", "64GiB"]);
         expect(c2MemoryGb(2048, 5)).toBe(1);
     });
 
@@ -195,6 +213,31 @@ describe("stack config: bad, every problem named with path, value and expectatio
             "a bad value from defaults, reported where it is written",
             { ...stack(benchHost()), defaults: { sectorSize: "32G" } },
             ['defaults.sectorSize "32G": expected one of "2KiB", "8MiB", "512MiB", "32GiB", "64GiB"'],
+        ],
+        [
+            "a problem a default causes on two hosts, printed once where it is written",
+            { ...stack(benchHost({ name: "a" }), benchHost({ name: "b" })), defaults: { parameters: { link: "/etc" } } },
+            ['defaults.parameters.link "/etc": is a system folder; the host steps would create, re-own or replace it as root. Use a folder of its own, like /var/tmp/filecoin-proof-parameters'],
+        ],
+        [
+            "two storage mounts at one mount point",
+            stack(benchHost({ storage: [{ kind: "block", device: "/dev/md1", mountPoint: "/mnt/storage" }, { kind: "block", device: "/dev/md2", mountPoint: "/mnt/storage/" }] })),
+            ['hosts[0].storage[1].mountPoint "/mnt/storage/": is also the mount point of hosts[0].storage[0]; one mount point takes one mount. Remove one of them'],
+        ],
+        [
+            "an OCI block volume declared again as storage",
+            stack(ociHost({ storage: [{ kind: "block", device: "/dev/oracleoci/oraclevdb", mountPoint: "/mnt/storage" }] })),
+            ['hosts[0].storage[0].mountPoint "/mnt/storage": is also the mount point of hosts[0].target.blockVolumes[0]; one mount point takes one mount. A block volume is attached and mounted by itself: remove this storage entry'],
+        ],
+        [
+            "hugepages mounted on a storage mount point",
+            stack(benchHost({ hugepages: { count: 8, mountPoint: "/mnt/storage" } })),
+            ['hosts[0].hugepages.mountPoint "/mnt/storage": is also the mount point of hosts[0].storage[1]; one mount point takes one mount. Remove one of them'],
+        ],
+        [
+            "p34 slots sized by cpusPerSlot without a count",
+            stack(benchHost({ slots: [{ phase: "p34", cpusPerSlot: 40 }] })),
+            ["hosts[0].slots[0].cpusPerSlot 40: p34 slots need count: without it, as many 40-CPU slots as fit would be made (2 here), each holding 195 GB of C2 memory. Set count (e.g. count: 1)"],
         ],
     ])("%s", (_case, raw, expected) => {
         expect(problems(raw)).toEqual(expected);

@@ -83,7 +83,8 @@ describe("npm run check", () => {
 
     it("exits 0 for the dev stack", () => {
         const r = check("--stack", "dev");
-        expect(r.stdout).toContain("Pulumi.dev.yaml: valid — 1 host(s), 2 slot(s)");
+        expect(r.stdout).toContain("Pulumi.dev.yaml: valid config — 1 host(s), 2 slot(s)");
+        expect(r.stdout).toContain("Result: no mandatory violation");
         expect(r.status).toBe(0);
     });
 
@@ -94,6 +95,15 @@ describe("npm run check", () => {
         expect(r.stderr).toContain("2 problem(s)");
         expect(r.stderr).toContain('hosts[0].facts.cpus "ninety-six": expected a whole number 1–4096 or "auto"');
         expect(r.stderr).toContain('hosts[0].slots[1].phase "p5": expected one of "p1", "p2", "p34"');
+    });
+
+    it("runs the policy pack too: exits 1 on a mandatory verdict (no core left free on an SSH host), printing the verdicts", () => {
+        const file = write("Pulumi.busy.yaml", ssh.replace("      slots:", "      sealer: {root: /mnt/storage/sealer}\n      reservedCpus: 0\n      slots:").replace('"2-45"', '"0-45"').replace('"40-50"', '"46-95"'));
+        const r = check("--config", file);
+        expect(r.stdout).toContain("valid config — 1 host(s), 2 slot(s)");
+        expect(r.stdout).toMatch(/\n {2}MANDATORY cpus-reserved-for-os on bench-facts: On host bench, only 0 of its 96 CPUs are free of slots/);
+        expect(r.stdout).toContain("Result: 1 mandatory violation(s): this plan would be refused.");
+        expect(r.status).toBe(1);
     });
 
     it("exits 2 with usage when neither --stack nor --config is given", () => {

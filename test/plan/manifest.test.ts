@@ -66,6 +66,15 @@ describe("plan manifest", () => {
         expect(() => parseManifest("{", "x.json")).toThrow(/x.json: not JSON/);
     });
 
+    it("writes only whole path prefixes of the project folder as <project> (a stack file in /tmp)", () => {
+        const n = normalizer(["/tmp"]);
+        expect(n({ env: ["TMPDIR=/tmp", "ROOT=/tmp/.sealbench/dev-root", "LINK=/var/tmp/filecoin-proof-parameters", "FILE=/etc/tmpfiles.d/x.conf"], target: "/tmp", cmd: "cd '/tmp/a' && ls /tmp" })).toEqual({
+            env: ["TMPDIR=/tmp", "ROOT=<project>/.sealbench/dev-root", "LINK=/var/tmp/filecoin-proof-parameters", "FILE=/etc/tmpfiles.d/x.conf"],
+            target: "/tmp",
+            cmd: "cd '<project>/a' && ls /tmp",
+        });
+    });
+
     it("normalizes the longest folder first and never the root folder", () => {
         const n = normalizer(["/", "/a", "/a/b"]);
         expect(n({ p: "/a/b/c and /a/x and /usr" })).toEqual({ p: "<project>/c and <project>/x and /usr" });

@@ -80,7 +80,7 @@ export function slotContainer(host: string, s: SlotSpec): RecordedResource {
     if (s.phase === "p34") {
         labels.push({ label: SlotLabel.proofThreads, value: String(s.threads ?? 5) });
         envs.push(`${SlotEnv.proofThreads}=${s.threads ?? 5}`);
-        inputs.memory = Math.ceil((c2MemoryGb(S32, s.threads ?? 5) * 1e9) / 2 ** 20); // MB as Docker counts them
+        inputs.memory = Math.ceil((c2MemoryGb(S32, s.threads ?? 5) * 1e9) / 2 ** 20); // MiB: Docker's "MB" are 2^20 bytes
     }
     return recorded(ResourceType.container, `${host}-slots-${s.slot}`, inputs, { deleteBeforeReplace: true });
 }

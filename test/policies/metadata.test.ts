@@ -36,8 +36,13 @@ describe("the pack's rules", () => {
         }
     });
 
-    it("default to mandatory in one place", () => {
+    it("default to mandatory in one place: no rule and no pack file spells a level itself", () => {
         expect(DEFAULT_ENFORCEMENT).toBe("mandatory");
+        const dir = path.join(__dirname, "../../policies");
+        for (const f of fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "defaults.ts")) {
+            const literal = /enforcementLevel:\s*["'`]/.exec(fs.readFileSync(path.join(dir, f), "utf8"));
+            expect({ file: f, literal: literal?.[0] }).toEqual({ file: f, literal: undefined });
+        }
     });
 });
 

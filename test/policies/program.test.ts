@@ -176,7 +176,7 @@ describe("one mistake per stack", () => {
                 policy: "c2-memory-fits",
                 level: "mandatory",
                 on: "big-bench-p34-1",
-                message: `On host big, p34 slot p34-1 is limited to 100 GB (memory 95368 MB) but its C2 needs 195 GB (45 GB + 30 GB × 5 proof threads at 32 GiB, scaled to 32 GiB); ${OOM}. Fix: raise the slot's memoryGb to at least 195, or lower proofThreads.`,
+                message: `On host big, p34 slot p34-1 is limited to 100 GB (memory 95368 MiB) but its C2 needs 195 GB (45 GB + 30 GB × 5 proof threads at 32 GiB, scaled to 32 GiB); ${OOM}. Fix: raise the slot's memoryGb to at least 195, or lower proofThreads.`,
             },
         ]);
     });

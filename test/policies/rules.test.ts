@@ -241,7 +241,7 @@ describe("c2-memory-fits", () => {
                 policy: "c2-memory-fits",
                 level: "mandatory",
                 on: "bench-slots-p34-1",
-                message: `On host bench, p34 slot p34-1 is limited to 104.9 GB (memory 100000 MB) but its C2 needs 195 GB (45 GB + 30 GB × 5 proof threads at 32 GiB, scaled to 32 GiB); ${OOM}. Fix: raise the slot's memoryGb to at least 195, or lower proofThreads.`,
+                message: `On host bench, p34 slot p34-1 is limited to 104.9 GB (memory 100000 MiB) but its C2 needs 195 GB (45 GB + 30 GB × 5 proof threads at 32 GiB, scaled to 32 GiB); ${OOM}. Fix: raise the slot's memoryGb to at least 195, or lower proofThreads.`,
             },
         ]);
     });
