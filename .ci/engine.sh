@@ -72,7 +72,7 @@ for entry in "${plugins[@]}"; do
 done
 # The Docker provider's names are the bridge's, not upstream's schema: check that every input the
 # npm SDK sends maps to a Terraform attribute (reads the SDK from node_modules: npm ci first).
-(cd "$modules/docker" && go test -tags no_compose -count=1 . >&2)
+(cd "$modules/docker" && go test -trimpath -tags no_compose -count=1 . >&2)
 touch "$work/bin/.complete"
 # Rename last, so an interrupted build is never taken for a finished one.
 rm -rf "${cache:?}/$key/bin" "${cache:?}/$key/plugins"
