@@ -70,8 +70,10 @@ for entry in "${plugins[@]}"; do
   (cd "$modules/$folder" && go build -trimpath -tags "$tags" -ldflags "-s -w $ldflags" -o "$out" "$target")
   echo "engine: built $name in $((SECONDS - t0)) s" >&2
 done
-# The Docker provider's names are the bridge's, not upstream's schema: check that every input the
-# npm SDK sends maps to a Terraform attribute (reads the SDK from node_modules: npm ci first).
+# Our own plugins' tests, before anything is kept: the command provider's (a fake engine, an
+# in-process SSH server) and the Docker provider's name check, which reads the npm SDK from
+# node_modules (npm ci first): every input it sends must map to a Terraform attribute.
+(cd "$modules/command" && go test -trimpath -count=1 ./... >&2)
 (cd "$modules/docker" && go test -trimpath -tags no_compose -count=1 . >&2)
 touch "$work/bin/.complete"
 # Rename last, so an interrupted build is never taken for a finished one.
