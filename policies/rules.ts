@@ -7,6 +7,7 @@ import { cpusReservedForOs } from "./cpus-reserved-for-os";
 import { hostKeyPinned } from "./host-key-pinned";
 import { hugepagesMatchPhases } from "./hugepages-match-phases";
 import { noPrivilegedSlots } from "./no-privileged-slots";
+import { ociShapeMatchesFacts } from "./oci-shape-matches-facts";
 import { p1ScratchFits } from "./p1-scratch-fits";
 import { sealerNotOnBootDisk } from "./sealer-not-on-boot-disk";
 import { slotCpusetsDisjoint } from "./slot-cpusets-disjoint";
@@ -26,6 +27,7 @@ export const rules: Rule[] = [
     slotTmpOnHostVolume,
     hugepagesMatchPhases,
     bootVolumeSize,
+    ociShapeMatchesFacts,
     noPrivilegedSlots,
     hostKeyPinned,
     sshKeySecret,

@@ -1,5 +1,5 @@
-// A compliant recorded plan for the rule tests: one OCI bare-metal host ("bench", 96 CPUs,
-// 512 GB, boot disk /dev/sda) with its facts and storage steps over SSH and four slots
+// A compliant recorded plan for the rule tests: one OCI host ("bench", a 48-OCPU VM.Standard.E4.Flex:
+// 96 CPUs, 512 GB, boot disk /dev/sda) with its facts and storage steps over SSH and four slots
 // (p1-1, p2-1, p2-2, p34-1), shaped exactly as the components record them through
 // components/policy-keys.ts. Tests break one field of it per case.
 import { c2MemoryGb, SECTOR_BYTES } from "../../components/config";
@@ -93,7 +93,9 @@ export function compliantPlan(): RecordedResource[] {
     return [
         recorded("pulumi:providers:docker", `${host}-docker-provider`, { host: "ssh://opc@203.0.113.10:22", sshOpts: ["-o", "ConnectTimeout=30"] }),
         recorded("oci:Core/instance:Instance", `${host}-instance`, {
-            shape: "BM.Standard.E4.128",
+            // No bare-metal shape has 96 logical CPUs; the bare-metal cases set shape and facts.cpus together.
+            shape: "VM.Standard.E4.Flex",
+            shapeConfig: { ocpus: 48, memoryInGbs: 512 },
             sourceDetails: { sourceType: "image", sourceId: "ocid1.image.oc1..example", bootVolumeSizeInGbs: "200" },
             metadata: { ssh_authorized_keys: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOperator operator" },
         }),

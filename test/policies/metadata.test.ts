@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_ENFORCEMENT } from "../../policies/defaults";
 import { rules } from "../../policies/rules";
 
-const ADVISORY_RULES = ["hugepages-match-phases", "boot-volume-size", "no-privileged-slots"];
+const ADVISORY_RULES = ["hugepages-match-phases", "boot-volume-size", "oci-shape-matches-facts", "no-privileged-slots"];
 const ALL = [
     "sealer-not-on-boot-disk",
     "slot-cpusets-disjoint",
@@ -18,13 +18,14 @@ const ALL = [
     "slot-tmp-on-host-volume",
     "hugepages-match-phases",
     "boot-volume-size",
+    "oci-shape-matches-facts",
     "no-privileged-slots",
     "host-key-pinned",
     "ssh-key-secret",
 ];
 
 describe("the pack's rules", () => {
-    it("are exactly the issue's twelve, each once", () => {
+    it("are exactly the issue's thirteen, each once", () => {
         expect(rules.map((r) => r.name).sort()).toEqual([...ALL].sort());
     });
 

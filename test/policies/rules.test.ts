@@ -366,6 +366,55 @@ describe("boot-volume-size (advisory)", () => {
     });
 });
 
+describe("oci-shape-matches-facts (advisory)", () => {
+    const withShape = (shape: string, p = plan) => change(p, "bench-instance", (i) => (i.shape = shape));
+    // The compliant plan on a BM.Standard.E4.128: its 256 logical CPUs declared.
+    const e4 = setEnvironment(withShape("BM.Standard.E4.128"), "bench-facts", HostFactsEnv.cpus, "256");
+    const FIX_CPUS = "The declared CPUs must be the shape's, or the cpuset rules judge the slots against a host that does not exist. Fix: set facts.cpus: 256 (and numaNodes to match), or correct target.shape.";
+
+    it("passes a bare-metal host that declares its shape's CPUs and less memory than it has (the rest kept back)", () => {
+        expect(verdictsOf(e4)).toEqual([]);
+    });
+
+    it("warns about the issue's 96 CPUs on a BM.Standard.E3.128", () => {
+        expect(verdictsOf(withShape("BM.Standard.E3.128"))).toEqual([
+            {
+                policy: "oci-shape-matches-facts",
+                level: "advisory",
+                on: "bench-facts",
+                message: `Host bench: BM.Standard.E3.128 has 256 logical CPUs (128 OCPUs) and 2048 GB; the stack declares facts.cpus 96 (SEALBENCH_CPUS). ${FIX_CPUS}`,
+            },
+        ]);
+    });
+
+    it("warns when facts.cpus counts OCPUs instead of threads", () => {
+        expect(verdictsOf(setEnvironment(e4, "bench-facts", HostFactsEnv.cpus, "128")).map((v) => v.message)).toEqual([
+            `Host bench: BM.Standard.E4.128 has 256 logical CPUs (128 OCPUs) and 2048 GB; the stack declares facts.cpus 128 (SEALBENCH_CPUS). ${FIX_CPUS}`,
+        ]);
+    });
+
+    it("warns when facts.memoryGb exceeds the shape's memory", () => {
+        expect(verdictsOf(setEnvironment(e4, "bench-facts", HostFactsEnv.memoryGb, "4096"))).toEqual([
+            {
+                policy: "oci-shape-matches-facts",
+                level: "advisory",
+                on: "bench-facts",
+                message:
+                    "Host bench: BM.Standard.E4.128 has 256 logical CPUs (128 OCPUs) and 2048 GB; the stack declares facts.memoryGb 4096 (SEALBENCH_MEMORY_GB). The declared memory must not exceed the shape's, or c2-memory-fits passes p34 slots the host cannot hold. Fix: set facts.memoryGb to 2048 or less, or correct target.shape.",
+            },
+        ]);
+        expect(verdictsOf(setEnvironment(e4, "bench-facts", HostFactsEnv.memoryGb, "2048"))).toEqual([]);
+    });
+
+    it("gives no verdict for a shape it does not know", () => {
+        expect(verdictsOf(withShape("BM.Standard2.52"))).toEqual([]);
+    });
+
+    it("gives no verdict for an instance of another host", () => {
+        expect(verdictsOf(change(withShape("BM.Standard.E3.128"), "bench-instance", (_i, r) => (r.name = "other-instance")))).toEqual([]);
+    });
+});
+
 describe("no-privileged-slots (advisory)", () => {
     it("flags a privileged slot", () => {
         expect(verdictsOf(change(plan, "bench-slots-p2-1", (i) => (i.privileged = true)))).toEqual([
