@@ -9,8 +9,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inCI, docker } from "../support/docker";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeNeeding, docker } from "../support/docker";
 import { containerCgroupCpus, engineMissing, hostState, listTree, ProjectCopy } from "./support";
 import { NamespaceSshHost, sshHostMissing } from "./ssh-host";
 
@@ -26,18 +26,7 @@ const SLOT_CPUS = os.cpus().length === 2 ? "1" : `1-${os.cpus().length - 1}`;
 
 const missing = engineMissing() ?? sshHostMissing();
 
-/** describeEngine's pattern, with the SSH host's needs (sshd, ip netns) added. */
-const describeSsh: typeof describe = ((name: string, fn: () => void) => {
-    if (!missing) return describe(name, fn);
-    if (inCI) {
-        return describe(name, () => {
-            it("has the Pulumi engine, a Docker engine, sshd and ip netns (CI=true)", () => {
-                throw new Error(missing);
-            });
-        });
-    }
-    return describe.skip(`${name} (skipped: ${missing})`, fn);
-}) as typeof describe;
+const describeSsh = describeNeeding("the Pulumi engine, a Docker engine, sshd and ip netns", missing);
 
 /** The stack file of an ssh host: the namespace's sshd, every path under `root`. */
 function stackFile(opts: { address: string; hostKey: string; root: string; disk: string; storageNode: string }): string {

@@ -5,8 +5,7 @@ import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { describe, it } from "vitest";
-import { dockerAnswers, inCI } from "../support/docker";
+import { describeNeeding, dockerAnswers } from "../support/docker";
 
 export { ProjectCopy } from "../../bench/project-copy";
 export type { Run } from "../../bench/project-copy";
@@ -28,17 +27,7 @@ export function engineMissing(): string | undefined {
 }
 
 /** `describe` for tests that need the Pulumi engine and Docker; under CI fails when either is missing. */
-export const describeEngine: typeof describe = ((name: string, fn: () => void) => {
-    if (!missing) return describe(name, fn);
-    if (inCI) {
-        return describe(name, () => {
-            it("has the Pulumi engine and a Docker engine (CI=true)", () => {
-                throw new Error(missing);
-            });
-        });
-    }
-    return describe.skip(`${name} (skipped: ${missing})`, fn);
-}) as typeof describe;
+export const describeEngine = describeNeeding("the Pulumi engine and a Docker engine", missing);
 
 /** Every path below a folder, relative, sorted ([] when it does not exist). */
 export function listTree(dir: string): string[] {

@@ -15,19 +15,30 @@ export function dockerAnswers(): boolean {
 export const inCI = process.env.CI === "true";
 const available = dockerAnswers();
 
-/** `describe` for Docker tests: runs when an engine answers; under CI fails loudly when none does. */
-export const describeDocker: typeof describe = ((name: string, fn: () => void) => {
-    if (available) return describe(name, fn);
-    if (inCI) {
-        return describe(name, () => {
-            // A test, not a throw at collection time, so the report names what is missing.
-            it("has a Docker engine (CI=true)", () => {
-                throw new Error("no Docker engine answers `docker info`; CI must start one (.ci/start-docker.sh)");
+/**
+ * `describe` for tests that need something from the machine: runs when `missing` is undefined;
+ * otherwise under CI fails loudly (as a test, not a throw at collection time, so the report names
+ * what is missing), and elsewhere skips, saying why.
+ */
+export function describeNeeding(needs: string, missing: string | undefined): typeof describe {
+    return ((name: string, fn: () => void) => {
+        if (!missing) return describe(name, fn);
+        if (inCI) {
+            return describe(name, () => {
+                it(`has ${needs} (CI=true)`, () => {
+                    throw new Error(missing);
+                });
             });
-        });
-    }
-    return describe.skip(`${name} (skipped: no Docker engine here)`, fn);
-}) as typeof describe;
+        }
+        return describe.skip(`${name} (skipped: ${missing})`, fn);
+    }) as typeof describe;
+}
+
+/** `describe` for Docker tests: runs when an engine answers; under CI fails loudly when none does. */
+export const describeDocker = describeNeeding(
+    "a Docker engine",
+    available ? undefined : "no Docker engine answers `docker info`; CI must start one (.ci/start-docker.sh)",
+);
 
 /** docker CLI, returning trimmed stdout. */
 export function docker(...args: string[]): string {
