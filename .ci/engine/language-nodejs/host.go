@@ -66,9 +66,9 @@ func (h *nodeHost) GetPluginInfo(context.Context, *emptypb.Empty) (*pulumirpc.Pl
 	return &pulumirpc.PluginInfo{Version: version}, nil
 }
 
-// GetRequiredPlugins reports nothing: the resource plugins sealbench uses are installed on PATH,
-// and the engine loads a default provider on first use of a package, so there is nothing to
-// pre-install.
+// GetRequiredPlugins reports nothing: .ci/engine.sh installs the resource plugins sealbench uses
+// (and automatic acquisition is off), and the engine loads a default provider on first use of a
+// package, so there is nothing to pre-install.
 func (h *nodeHost) GetRequiredPlugins(
 	context.Context, *pulumirpc.GetRequiredPluginsRequest,
 ) (*pulumirpc.GetRequiredPluginsResponse, error) {
