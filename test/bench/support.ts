@@ -1,55 +1,22 @@
 // Fixtures of the bench tests: a Debian base image made here (no registry), and a way to run a
 // host script exactly as hostScript sends it (shared helpers inlined, values in the text).
 import { execFileSync, spawnSync } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { scriptCommand } from "../../components/host-command";
 import { docker } from "../support/docker";
-
-/** The apt mirror this machine uses for Debian (debootstrap needs one; nothing else is reachable). */
-export function debianMirror(): string {
-    const files = ["/etc/apt/sources.list", ...listDir("/etc/apt/sources.list.d").map((f) => path.join("/etc/apt/sources.list.d", f))];
-    for (const file of files) {
-        let text = "";
-        try {
-            text = fs.readFileSync(file, "utf8");
-        } catch {
-            continue;
-        }
-        // deb822 ("URIs: http://deb.debian.org/debian") or one-line ("deb http://… bookworm main").
-        const m = /^URIs:\s*(\S*\/debian)\/?\s*$/m.exec(text) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S*\/debian)\/?\s+bookworm\s/m.exec(text);
-        if (m) return m[1];
-    }
-    return "http://deb.debian.org/debian";
-}
-
-function listDir(dir: string): string[] {
-    try {
-        return fs.readdirSync(dir);
-    } catch {
-        return [];
-    }
-}
 
 /**
  * A minimal Debian bookworm image made with debootstrap and `docker import`, built once per
  * engine and reused by name (about 35 s the first time).
  */
 export function debianBaseImage(name = "sealbench-test/bookworm-minbase:1"): string {
-    try {
-        docker("image", "inspect", name);
-        return name;
-    } catch {
-        // not made yet
-    }
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-debootstrap-"));
-    try {
-        execFileSync("debootstrap", ["--variant=minbase", "bookworm", dir, debianMirror()], { stdio: "pipe", timeout: 600_000 });
-        execFileSync("bash", ["-c", `tar -C "$1" -c . | docker import - "$2" >/dev/null`, "_", dir, name], { stdio: "pipe" });
-    } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
+    // The same script that makes the dev stack's base, without its OpenCL packages: the image
+    // tests see the Dockerfile install them.
+    execFileSync("bash", [path.join(__dirname, "../../bin/dev-base.sh"), name], {
+        stdio: "pipe",
+        timeout: 600_000,
+        env: { ...process.env, SEALBENCH_BASE_PACKAGES: "" },
+    });
     return name;
 }
 
