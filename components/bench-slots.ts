@@ -152,6 +152,11 @@ export function containerArgs(spec: SlotContainerSpec, image: pulumi.Input<strin
     };
 }
 
+/** A mount as `docker run --volume` and compose's `volumes:` write it: source:target:ro|rw[,z]. */
+export function volumeSpec(m: SlotMount): string {
+    return `${m.source}:${m.target}:${[m.readOnly ? "ro" : "rw", ...(m.relabel ? ["z"] : [])].join(",")}`;
+}
+
 /** The same container as `docker run` arguments (tests run it on a real engine). */
 export function dockerRunArgs(spec: SlotContainerSpec): string[] {
     const args = ["run", "-d", "--name", spec.name, "--cpuset-cpus", spec.cpuSet, "--network", spec.networkMode, "--restart", "unless-stopped", "--init"];
@@ -159,10 +164,7 @@ export function dockerRunArgs(spec: SlotContainerSpec): string[] {
     if (spec.user) args.push("--user", spec.user);
     for (const e of spec.envs) args.push("--env", e);
     for (const l of spec.labels) args.push("--label", `${l.label}=${l.value}`);
-    for (const m of spec.mounts) {
-        const opts = [m.readOnly ? "ro" : "rw", ...(m.relabel ? ["z"] : [])].join(",");
-        args.push("--volume", `${m.source}:${m.target}:${opts}`);
-    }
+    for (const m of spec.mounts) args.push("--volume", volumeSpec(m));
     if (spec.memoryMb !== undefined) args.push("--memory", `${spec.memoryMb}m`);
     args.push(spec.image, ...spec.command);
     return args;

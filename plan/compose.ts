@@ -5,7 +5,7 @@
 import * as path from "path";
 import YAML from "yaml";
 import { buildContextDir, imageTag, renderDockerfile } from "../components/bench-image";
-import { slotContainerSpec } from "../components/bench-slots";
+import { slotContainerSpec, volumeSpec } from "../components/bench-slots";
 import { ResolvedHost } from "../components/config";
 
 export interface ComposeOptions {
@@ -37,7 +37,7 @@ export function renderCompose(host: ResolvedHost, opts: ComposeOptions): string 
             restart: "unless-stopped",
             environment: spec.envs,
             labels: Object.fromEntries(spec.labels.map((l) => [l.label, l.value])),
-            volumes: spec.mounts.map((m) => `${m.source}:${m.target}:${[m.readOnly ? "ro" : "rw", ...(m.relabel ? ["z"] : [])].join(",")}`),
+            volumes: spec.mounts.map(volumeSpec),
             ...(spec.memoryMb !== undefined ? { mem_limit: `${spec.memoryMb}m` } : {}),
             command: spec.command,
         };
