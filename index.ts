@@ -1,8 +1,10 @@
 // `pulumi up` entry: read and validate the config once, declare the stack, export its outputs.
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, defineStack, readStackConfig } from "./program";
-import { loadStackFile, stackFilePath } from "./components/stack-file";
+import { ConfigError } from "./config/problems";
+import { readStackConfig } from "./config/pulumi-config";
+import { loadStackFile, stackFilePath } from "./config/stack-file";
+import { defineStack } from "./program";
 
 function config() {
     try {

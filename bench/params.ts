@@ -6,8 +6,9 @@ import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cleanPlace, makePlace, runScript } from "../test/params/harness";
-import { startRangeServer } from "../test/params/range-server";
+import { ParametersEnv } from "../components/steps/parameters";
+import { cleanPlace, makePlace, runScript } from "../support/parameters-run";
+import { startRangeServer } from "../support/range-server";
 
 const SIZE = 2 * 2 ** 30; // bytes: 2 GiB
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -34,7 +35,7 @@ async function timed(run: () => Promise<void>): Promise<number> {
 /** The step, from `create` to its exit, fetching one file into a fresh place; checks the result. */
 async function timedStep(gateway: string, cid: string, digest: string): Promise<number> {
     const place = makePlace(gateway, "sealbench-bench-params-step-");
-    const env = place.env(`bench.params ${cid} ${digest}`, { SEALBENCH_PARAMS_PROGRESS_SECONDS: "5", SEALBENCH_PARAMS_RETRIES: "5" });
+    const env = place.env(`bench.params ${cid} ${digest}`, { [ParametersEnv.progressSeconds]: "5", [ParametersEnv.retries]: "5" });
     let failure = "";
     try {
         const seconds = await timed(async () => {

@@ -73,7 +73,7 @@ async function child(file: string): Promise<void> {
 }
 
 function checkChild(file: string): void {
-    const { loadStackFile } = require("../components/stack-file") as typeof import("../components/stack-file");
+    const { loadStackFile } = require("../config/stack-file") as typeof import("../config/stack-file");
     const t0 = performance.now();
     loadStackFile(file);
     process.stdout.write(`${JSON.stringify({ checkMs: performance.now() - t0, maxRssKb: process.resourceUsage().maxRSS })}\n`);

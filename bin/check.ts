@@ -3,8 +3,8 @@
 // pack (a newcomer expects `check` to catch the field notes' mistakes, not only typos): prints
 // every problem at once and exits 2 when the config is invalid, prints the verdicts and exits 1
 // on a mandatory one, 0 otherwise — the exit codes of `npm run plan`.
-import { ConfigError, formatProblem } from "../components/config";
-import { loadStackFile, stackFilePath } from "../components/stack-file";
+import { ConfigError, formatProblem } from "../config/problems";
+import { loadStackFile, stackFilePath } from "../config/stack-file";
 import { EXIT, planStackFile } from "../plan/plan";
 import { renderVerdicts } from "../plan/render";
 import { parseStackArgs } from "./stack-args";

@@ -5,8 +5,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { buildContextDir, renderDockerfile, writeBuildContext } from "../components/bench-image";
-import { ConfigError, formatProblem, ResolvedHost } from "../components/config";
-import { loadStackFile, stackFilePath } from "../components/stack-file";
+import { ConfigError, formatProblem } from "../config/problems";
+import { ResolvedHost } from "../config/resolved";
+import { loadStackFile, stackFilePath } from "../config/stack-file";
 import { renderCompose } from "../plan/compose";
 import { parseStackArgs } from "./stack-args";
 
@@ -23,12 +24,12 @@ function option(rest: string[], name: string): string | undefined {
 
 /** The worker user's uid:gid on this machine, where compose runs. */
 function localIds(host: ResolvedHost): string {
-    const user = host.sealer.user;
+    const user = host.user.name;
     try {
         const id = (flag: string) => execFileSync("id", [flag, user], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
         return `${id("-u")}:${id("-g")}`;
     } catch {
-        throw new Error(`the worker user ${JSON.stringify(user)} (sealer.user) does not exist here: create it, or pass --user uid:gid`);
+        throw new Error(`the worker user ${JSON.stringify(user)} (user.name) does not exist here: create it, or pass --user uid:gid`);
     }
 }
 

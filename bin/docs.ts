@@ -1,6 +1,6 @@
 // npm run docs: rewrites the README's stack-config reference from the schema.
 import * as fs from "fs";
-import { BEGIN, END, renderConfigReference } from "../components/config-reference";
+import { BEGIN, END, renderConfigReference } from "../config/reference";
 
 const readme = fs.readFileSync("README.md", "utf8");
 const start = readme.indexOf(BEGIN);

@@ -3,7 +3,7 @@
 // violated, 1 when one is, 2 when the config is invalid (every problem with file:line:column).
 import { PolicyPackConfig } from "@pulumi/policy";
 import * as fs from "fs";
-import { stackFilePath } from "../components/stack-file";
+import { stackFilePath } from "../config/stack-file";
 import { manifestJson } from "../plan/manifest";
 import { planStackFile } from "../plan/plan";
 import { parseStackArgs } from "./stack-args";

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { ResolvedHost } from "./config";
+import { ResolvedHost } from "../config/resolved";
 
 export type ImageConfig = ResolvedHost["image"];
 

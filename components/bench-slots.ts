@@ -4,9 +4,10 @@
 // docker.Container and the real-Docker tests (`dockerRunArgs`) are made from.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedHost, ResolvedSlot } from "./config";
+import { ResolvedHost, ResolvedSlot } from "../config/resolved";
+import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "../contract/keys";
 import { HostConnection, hostScript, shellQuote, shellWord } from "./host-command";
-import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "./policy-keys";
+import { parseSlotUser, slotUserStepArgs } from "./steps/slot-user";
 
 /** Where benchy and lotus look for proof parameters by default; the host's folder is mounted there. */
 export const PARAMETERS_IN_CONTAINER = "/var/tmp/filecoin-proof-parameters";
@@ -22,15 +23,17 @@ export interface SlotMount {
     relabel: boolean;
 }
 
-/** Everything a slot container is created with. */
+/**
+ * Everything a slot container is created with that the config decides. The image id and the
+ * worker's "uid:gid" are only known from other resources, so they are given beside it
+ * (containerArgs, dockerRunArgs).
+ */
 export interface SlotContainerSpec {
     name: string;
-    image: string;
     cpuSet: string;
     networkMode: "host";
+    /** Runs as root; otherwise as the worker user, whose "uid:gid" must be given. */
     privileged: boolean;
-    /** "uid:gid" of the worker user; absent when privileged (root). */
-    user?: string;
     envs: string[];
     labels: { label: string; value: string }[];
     mounts: SlotMount[];
@@ -57,8 +60,8 @@ export function continuedP2(host: Pick<ResolvedHost, "slots">, slot: ResolvedSlo
     return host.slots.find((s) => s.phase === "p2" && slotIndex(s) === slotIndex(slot));
 }
 
-/** The phase's environment, as NAME=value, in a fixed order. */
-export function slotEnv(host: ResolvedHost, slot: ResolvedSlot): string[] {
+/** The phase's environment in a fixed order: the container's, and the one the run command spells out. */
+function slotEnvPairs(host: ResolvedHost, slot: ResolvedSlot): [string, string][] {
     const env: [string, string][] = [
         [SlotEnv.tmpDir, SLOT_TMP_PATH],
         ["RUST_LOG", host.bench.rustLog],
@@ -70,13 +73,17 @@ export function slotEnv(host: ResolvedHost, slot: ResolvedSlot): string[] {
         env.push(["FIL_PROOFS_USE_FULL_GROTH_PARAMS", "true"]);
         env.push([SlotEnv.proofThreads, String(slot.proofThreads)]);
     }
-    return env.map(([k, v]) => `${k}=${v}`);
+    return env;
 }
 
-/** The container arguments of one slot. Pure. `user` is "uid:gid" of the worker user. */
-export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot, opts: { image: string; user?: string }): SlotContainerSpec {
+/** The phase's environment, as NAME=value, in a fixed order. */
+export function slotEnv(host: ResolvedHost, slot: ResolvedSlot): string[] {
+    return slotEnvPairs(host, slot).map(([k, v]) => `${k}=${v}`);
+}
+
+/** The container arguments of one slot that the config decides. Pure. */
+export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot): SlotContainerSpec {
     const privileged = host.bench.privileged;
-    if (!privileged && !opts.user) throw new Error(`slot ${slot.name}: a non-privileged slot needs the worker user's uid:gid`);
     const scratch = `${slot.workDir}/tmp`;
     const mounts: SlotMount[] = [
         { source: "/etc/localtime", target: "/etc/localtime", readOnly: true, relabel: false },
@@ -104,15 +111,13 @@ export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot, opts: 
     if (slot.phase === "p34") labels.push([SlotLabel.proofThreads, String(slot.proofThreads)]);
     return {
         name: slot.name,
-        image: opts.image,
         cpuSet: slot.cpuset,
         networkMode: "host",
         privileged,
-        user: privileged ? undefined : opts.user,
         envs: slotEnv(host, slot),
         labels: labels.map(([label, value]) => ({ label, value })),
         mounts,
-        memoryMb: slot.phase === "p34" && slot.memoryGb ? gbToMib(slot.memoryGb) : undefined,
+        memoryMb: slot.phase === "p34" ? gbToMib(slot.memoryGb) : undefined,
         command: ["tail", "-f", "/dev/null"],
     };
 }
@@ -125,15 +130,22 @@ export function slotIdentityLabels(host: Pick<ResolvedHost, "name">): [string, s
     ];
 }
 
-/** docker.Container arguments for a spec (image and user may still be outputs). */
-export function containerArgs(spec: SlotContainerSpec, image: pulumi.Input<string>, user: pulumi.Input<string> | undefined): docker.ContainerArgs {
+/** The worker's "uid:gid" a non-privileged slot runs as; none for a privileged one (root). */
+function slotUser<T>(spec: SlotContainerSpec, user: T | undefined): T | undefined {
+    if (spec.privileged) return undefined;
+    if (user === undefined) throw new Error(`slot ${spec.name}: a non-privileged slot needs the worker user's uid:gid`);
+    return user;
+}
+
+/** docker.Container arguments for a spec, its image and the worker's "uid:gid" (both may still be outputs). */
+export function containerArgs(spec: SlotContainerSpec, image: pulumi.Input<string>, user?: pulumi.Input<string>): docker.ContainerArgs {
     return {
         name: spec.name,
         image,
         cpuSet: spec.cpuSet,
         networkMode: spec.networkMode,
         privileged: spec.privileged,
-        user,
+        user: slotUser(spec, user),
         envs: spec.envs,
         labels: spec.labels,
         volumes: spec.mounts.map((m) => ({
@@ -158,15 +170,16 @@ export function volumeSpec(m: SlotMount): string {
 }
 
 /** The same container as `docker run` arguments (tests run it on a real engine). */
-export function dockerRunArgs(spec: SlotContainerSpec): string[] {
+export function dockerRunArgs(spec: SlotContainerSpec, image: string, user?: string): string[] {
     const args = ["run", "-d", "--name", spec.name, "--cpuset-cpus", spec.cpuSet, "--network", spec.networkMode, "--restart", "unless-stopped", "--init"];
     if (spec.privileged) args.push("--privileged");
-    if (spec.user) args.push("--user", spec.user);
+    const runAs = slotUser(spec, user);
+    if (runAs) args.push("--user", runAs);
     for (const e of spec.envs) args.push("--env", e);
     for (const l of spec.labels) args.push("--label", `${l.label}=${l.value}`);
     for (const m of spec.mounts) args.push("--volume", volumeSpec(m));
     if (spec.memoryMb !== undefined) args.push("--memory", `${spec.memoryMb}m`);
-    args.push(spec.image, ...spec.command);
+    args.push(image, ...spec.command);
     return args;
 }
 
@@ -198,11 +211,10 @@ export function logName(slot: ResolvedSlot): string {
  */
 export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
     const log = `logs/${logName(slot)}`;
-    // Every value is one shell word: a RUST_LOG of "$(…)" or a folder with spaces must reach
-    // benchy as written, not run or split by the shell.
-    const env = [`TMPDIR=${SLOT_TMP_PATH}`, "RUST_BACKTRACE=1", `RUST_LOG=${shellWord(host.bench.rustLog)}`];
-    if (slot.phase === "p1" && host.hugepages.count > 0) env.unshift(`${SlotEnv.forceHugePage}=1`);
-    if (slot.phase === "p34") env.unshift("FIL_PROOFS_USE_FULL_GROTH_PARAMS=true", `${SlotEnv.proofThreads}=${slot.proofThreads}`);
+    // The container's own environment, spelled out so the command reads as the notes' did. Every
+    // value is one shell word: a RUST_LOG of "$(…)" or a folder with spaces must reach benchy as
+    // written, not run or split by the shell.
+    const env = slotEnvPairs(host, slot).map(([k, v]) => `${k}=${shellWord(v)}`);
     const benchy = `${shellWord(`${host.bench.benchyDir}/benchy`)} force --size=${slot.sectorSize} --${slot.phase}`;
     const run: SlotRun = { command: "", logPath: `${slot.workDir}/${log}` };
     let phaseArgs = "";
@@ -270,35 +282,18 @@ export class BenchSlots extends pulumi.ComponentResource {
         super("sealbench:bench:BenchSlots", name, {}, opts);
         const { host } = args;
         // The worker user's numeric ids: the image has no such user, and a name would not resolve.
-        const owner = host.bench.privileged
-            ? undefined
-            : hostScript(
-                  `${name}-slot-user`,
-                  args.on,
-                  {
-                      script: "slot-user.sh",
-                      env: {
-                          SEALBENCH_HOST: host.name,
-                          SEALBENCH_SEALER_USER: host.sealer.user,
-                          SEALBENCH_SEALER_GROUP: host.sealer.group,
-                          SEALBENCH_SLOT_DIRS: host.slots.map((s) => s.workDir).join("\n"),
-                      },
-                      undo: false,
-                  },
-                  { parent: this, dependsOn: args.ready ?? [] },
-              );
+        const owner = host.bench.privileged ? undefined : hostScript(`${name}-slot-user`, args.on, slotUserStepArgs(host), { parent: this, dependsOn: args.ready ?? [] });
         const user = owner ? owner.stdout.apply(parseSlotUser) : undefined;
 
-        this.containers = host.slots.map((slot) => {
-            // The spec's image and user are placeholders; the real ones are outputs passed below.
-            const spec = slotContainerSpec(host, slot, { image: "<image>", user: host.bench.privileged ? undefined : "<user>" });
-            return new docker.Container(`${name}-${slot.name}`, containerArgs(spec, args.image, user), {
-                parent: this,
-                // A fixed container name cannot exist twice, so the old one goes first.
-                deleteBeforeReplace: true,
-                dependsOn: owner ? [owner] : args.ready ?? [],
-            });
-        });
+        this.containers = host.slots.map(
+            (slot) =>
+                new docker.Container(`${name}-${slot.name}`, containerArgs(slotContainerSpec(host, slot), args.image, user), {
+                    parent: this,
+                    // A fixed container name cannot exist twice, so the old one goes first.
+                    deleteBeforeReplace: true,
+                    dependsOn: owner ? [owner] : args.ready ?? [],
+                }),
+        );
         this.slots = pulumi.output(
             Object.fromEntries(
                 host.slots.map((slot) => {
@@ -312,11 +307,4 @@ export class BenchSlots extends pulumi.ComponentResource {
         );
         this.registerOutputs({ containers: this.containers, slots: this.slots });
     }
-}
-
-/** The slot-user step prints `sealbench-slot-user <uid>:<gid>` as its last line. */
-export function parseSlotUser(stdout: string): string {
-    const m = /^sealbench-slot-user (\d+):(\d+)$/m.exec(stdout);
-    if (!m) throw new Error(`slot-user step: expected a line "sealbench-slot-user <uid>:<gid>", got ${JSON.stringify(stdout.slice(-200))}`);
-    return `${m[1]}:${m[2]}`;
 }

@@ -11,7 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { StepEnv } from "./policy-keys";
+import { HostArgsError } from "../config/problems";
+import { StepEnv } from "../contract/keys";
 
 export const SCRIPTS_DIR = path.join(__dirname, "scripts");
 
@@ -31,7 +32,7 @@ export interface HostScriptArgs {
     /** Also run the script with "delete" on destroy. Defaults to true. */
     undo?: boolean;
     /** More values whose change must re-run the step (in place, never a replacement). */
-    triggers?: pulumi.Input<unknown>[];
+    rerunOn?: pulumi.Input<unknown>[];
 }
 
 /**
@@ -82,6 +83,15 @@ export function scriptCommand(script: string, env: Record<string, string>, actio
     return `printf %s '${Buffer.from(body).toString("base64")}' | base64 -d | bash -s -- ${action}`;
 }
 
+/**
+ * One field of a script's line table ("a|b|c" rows): "|" separates fields and a newline rows, so
+ * neither can appear in a value; refused before any resource is made.
+ */
+export function tableField(value: string, what: string): string {
+    if (/[|\n]/.test(value)) throw new HostArgsError(`${what} ${JSON.stringify(value)} contains "|" or a newline, which the host scripts cannot take`);
+    return value;
+}
+
 /** Declares a host step: local.Command for the dev stack, remote.Command over SSH otherwise. */
 export function hostScript(
     name: string,
@@ -101,7 +111,7 @@ export function hostScript(
 
 /** The step's values plus the keys that make a changed script or re-run value an update in place. */
 export function stepEnvironment(args: HostScriptArgs): pulumi.Output<Record<string, string>> {
-    return pulumi.all([pulumi.output(args.env), pulumi.output(args.triggers ?? [])]).apply(([env, rerunOn]) => {
+    return pulumi.all([pulumi.output(args.env), pulumi.output(args.rerunOn ?? [])]).apply(([env, rerunOn]) => {
         const out: Record<string, string> = { ...(env as Record<string, string>) };
         out[StepEnv.script] = args.script;
         out[StepEnv.scriptSha256] = scriptText(args.script).sha256;

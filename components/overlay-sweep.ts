@@ -2,9 +2,9 @@
 // from the writable layers of stopped containers and reports running ones.
 //
 // When it runs. A Pulumi step runs when its inputs change, so "at every up" means choosing what
-// counts as a change. A timestamp in the triggers would run it at every up but also make every
-// preview (and every offline plan diff) show a replacement that says nothing. Instead the
-// triggers are what decides whether layers can have appeared or gone: the script's hash, the
+// counts as a change. A timestamp among its re-run keys would run it at every up but also make every
+// preview (and every offline plan diff) show a change that says nothing. Instead the
+// re-run keys (rerunOn) are what decides whether layers can have appeared or gone: the script's hash, the
 // dry-run switch, the image id and every slot container's id. So the sweep runs at the first up,
 // at every up that rebuilds the image or replaces a slot (exactly when containers come and go),
 // and at destroy (the step's delete sweeps too; it depends on the slots, so it runs while they
@@ -12,12 +12,12 @@
 // changes nothing, replace the step on purpose: `pulumi up --replace <urn of <host>-sweep-run>`.
 import * as pulumi from "@pulumi/pulumi";
 import { slotIdentityLabels } from "./bench-slots";
-import { ResolvedHost } from "./config";
+import { ResolvedHost } from "../config/resolved";
+import { StepEnv } from "../contract/keys";
 import { HostConnection, hostScript } from "./host-command";
 
 /** Environment names the sweep script reads. */
 export const SweepEnv = {
-    host: "SEALBENCH_HOST",
     /** "true": report only. */
     dryRun: "SEALBENCH_SWEEP_DRY_RUN",
     /** Docker's data root; defaults to `docker info`'s. Tests and the benchmark point it at a synthetic tree. */
@@ -42,7 +42,7 @@ export interface SweepOptions {
 
 /** The script's environment. Pure. */
 export function sweepEnv(o: SweepOptions): Record<string, string> {
-    const env: Record<string, string> = { [SweepEnv.host]: o.host, [SweepEnv.dryRun]: o.dryRun ? "true" : "false" };
+    const env: Record<string, string> = { [StepEnv.host]: o.host, [SweepEnv.dryRun]: o.dryRun ? "true" : "false" };
     if (o.dockerRoot) env[SweepEnv.dockerRoot] = o.dockerRoot;
     if (o.inventory) env[SweepEnv.inventory] = o.inventory;
     if (o.labels?.length) env[SweepEnv.labels] = o.labels.join("\n");
@@ -90,7 +90,7 @@ export class OverlaySweep extends pulumi.ComponentResource {
                 script: "overlay-sweep.sh",
                 // Only this host's slots: the engine may run other people's containers.
                 env: sweepEnv({ host: args.host.name, dryRun: args.dryRun ?? false, labels: slotIdentityLabels(args.host).map(([k, v]) => `${k}=${v}`) }),
-                triggers: args.follows ?? [],
+                rerunOn: args.follows ?? [],
             },
             { parent: this, dependsOn: args.ready ?? [] },
         );

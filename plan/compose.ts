@@ -6,7 +6,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { buildContextDir, imageTag, renderDockerfile } from "../components/bench-image";
 import { slotContainerSpec, volumeSpec } from "../components/bench-slots";
-import { ResolvedHost } from "../components/config";
+import { ResolvedHost } from "../config/resolved";
 
 export interface ComposeOptions {
     /** "uid:gid" the slots run as (the worker user's, which `pulumi up` reads off the host). */
@@ -23,16 +23,16 @@ export function renderCompose(host: ResolvedHost, opts: ComposeOptions): string 
     const context = path.relative(opts.composeDir, path.join(opts.projectDir, buildContextDir(host.name))) || ".";
     const services: Record<string, unknown> = {};
     host.slots.forEach((slot, i) => {
-        const spec = slotContainerSpec(host, slot, { image: tag, user: opts.user });
+        const spec = slotContainerSpec(host, slot);
         services[spec.name] = {
-            image: spec.image,
+            image: tag,
             // One build for all slots: they share the image.
             ...(i === 0 ? { build: { context, network: "host" } } : {}),
             container_name: spec.name,
             cpuset: spec.cpuSet,
             network_mode: spec.networkMode,
             // Quoted: compose v1 reads YAML 1.1, where an unquoted 1:0 is the number 60.
-            ...(spec.privileged ? { privileged: true } : { user: quoted(spec.user!) }),
+            ...(spec.privileged ? { privileged: true } : { user: quoted(opts.user) }),
             init: true,
             restart: "unless-stopped",
             environment: spec.envs,

@@ -22,13 +22,12 @@ export interface ResourceChange {
     refused?: string[];
 }
 
-export interface VerdictChange {
-    kind: "new" | "gone" | "changed";
-    policy: string;
-    resource?: string;
-    before?: ManifestVerdict;
-    after?: ManifestVerdict;
-}
+/** A verdict that appeared, went, or kept its policy and resource with a new message or level. */
+export type VerdictChange = { policy: string; resource?: string } & (
+    | { kind: "new"; after: ManifestVerdict }
+    | { kind: "gone"; before: ManifestVerdict }
+    | { kind: "changed"; before: ManifestVerdict; after: ManifestVerdict }
+);
 
 export interface PlanDiff {
     stack: string;
@@ -166,7 +165,7 @@ export function renderDiffMarkdown(d: PlanDiff): string {
     if (isEmptyDiff(d)) return `**${title}**: no changes: the same resources, inputs and policy verdicts on base and head.\n`;
     const lines: string[] = [];
     const count = (k: ResourceChange["kind"]) => d.resources.filter((r) => r.kind === k).length;
-    const newMandatory = d.verdicts.filter((v) => v.after?.enforcementLevel === "mandatory" && v.kind !== "gone").length;
+    const newMandatory = d.verdicts.filter((v) => v.kind !== "gone" && v.after.enforcementLevel === "mandatory").length;
     lines.push(`### ${title}${d.stackChange ? ` (stack ${d.stackChange})` : ""}`);
     lines.push("");
     lines.push(
@@ -212,10 +211,10 @@ export function renderDiffMarkdown(d: PlanDiff): string {
     if (d.verdicts.length) {
         lines.push("#### Policy verdicts", "", "| | policy | level | resource | message |", "| --- | --- | --- | --- | --- |");
         for (const v of d.verdicts) {
-            const now = v.after ?? v.before!;
+            const now = v.kind === "gone" ? v.before : v.after;
             const mark = v.kind === "new" ? "new" : v.kind === "gone" ? "resolved" : "changed";
-            const level = v.kind === "changed" && v.before!.enforcementLevel !== v.after!.enforcementLevel ? `${v.before!.enforcementLevel} → ${v.after!.enforcementLevel}` : now.enforcementLevel;
-            const msg = v.kind === "changed" && v.before!.message !== v.after!.message ? `${cell(v.before!.message)} → ${cell(v.after!.message)}` : cell(now.message);
+            const level = v.kind === "changed" && v.before.enforcementLevel !== v.after.enforcementLevel ? `${v.before.enforcementLevel} → ${v.after.enforcementLevel}` : now.enforcementLevel;
+            const msg = v.kind === "changed" && v.before.message !== v.after.message ? `${cell(v.before.message)} → ${cell(v.after.message)}` : cell(now.message);
             lines.push(`| ${mark} | \`${cell(v.policy)}\` | ${level} | ${v.resource ? `\`${cell(v.resource.split("::").pop()!)}\`` : "(stack)"} | ${msg} |`);
         }
         lines.push("");

@@ -3,10 +3,10 @@
 // checkout is: no timestamps, no random ids, keys sorted, secrets as "[secret]", and the
 // checkout's absolute folder written as "<project>" (the dev stack's root resolves under it).
 import * as crypto from "crypto";
-import { redactPrivateKeys } from "../components/private-key";
-import { SECRET_PLACEHOLDER } from "../components/stack-file";
+import { redactPrivateKeys } from "../config/private-key";
+import { SECRET_PLACEHOLDER } from "../config/stack-file";
 import { sortVerdicts, Verdict } from "./policies";
-import { RecordedResource } from "./run-program";
+import { RecordedResource } from "../contract/resources";
 
 export const MANIFEST_FORMAT = "sealbench-plan/1";
 export const PROJECT_TOKEN = "<project>";

@@ -2,9 +2,10 @@
 // parameters.json maps file name → {cid, digest, sector_size} and carries no sizes, so the sizes
 // shown are the ones known from the field notes, keyed by circuit (the file name without its
 // "vNN-" version prefix: a new version of the same circuit has the same size).
-import { ResolvedHost } from "../components/config";
-import { loadManifest, Manifest, neededFiles, ParametersEnv } from "../components/proof-parameters";
-import { RecordedResource } from "./run-program";
+import { ResolvedHost } from "../config/resolved";
+import { ParametersEnv } from "../components/steps/parameters";
+import { loadManifest, Manifest, neededFiles } from "../config/parameters-manifest";
+import { RecordedResource } from "../contract/resources";
 
 export interface ParameterFile {
     name: string;

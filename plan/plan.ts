@@ -3,8 +3,8 @@
 // and for the diff (manifest). Used by `npm run plan`, its tests and `npm run bench:plan`.
 import { PolicyPackConfig } from "@pulumi/policy";
 import * as path from "path";
-import { ConfigError, formatProblem, HostArgsError } from "../components/config";
-import { loadStackFile } from "../components/stack-file";
+import { ConfigError, formatProblem, HostArgsError } from "../config/problems";
+import { loadStackFile } from "../config/stack-file";
 import { buildManifest, invalidManifest, Manifest } from "./manifest";
 import { judge, Verdict, violatesMandatory } from "./policies";
 import { renderPlan } from "./render";

@@ -1,9 +1,9 @@
 // The policy verdicts of a plan: the pack's rules run over the recorded resources by
-// policies/run-rules.ts, the code the pack's own tests use, so the offline plan judges exactly
+// plan/run-policies.ts, the code the pack's own tests use, so the offline plan judges exactly
 // what `pulumi preview --policy-pack policies` would.
 import { PolicyPackConfig } from "@pulumi/policy";
-import { evaluatePolicies, Verdict } from "../policies/run-rules";
-import { RecordedResource } from "./run-program";
+import { RecordedResource } from "../contract/resources";
+import { evaluatePolicies, Verdict } from "./run-policies";
 
 export type { Verdict };
 

@@ -1,5 +1,5 @@
 // The readable plan printed by `npm run plan`.
-import { SECTOR_BYTES } from "../components/config";
+import { SECTOR_BYTES } from "../config/schema";
 import { Verdict } from "./policies";
 import { PlanView } from "./view";
 

@@ -3,30 +3,12 @@
 // The tests, the policy tests and the offline plan all read programs through this one runner.
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
-import { ResolveOptions, StackConfig } from "../components/config";
-import { NAMESPACE, SECRET_PLACEHOLDER, StackFile } from "../components/stack-file";
-import { defineStack, readStackConfig } from "../program";
-
-export interface RecordedResource {
-    urn: string;
-    type: string;
-    name: string;
-    custom: boolean;
-    /** URN of the parent resource, if any. */
-    parent?: string;
-    /** URNs this resource depends on (dependsOn and input dependencies). */
-    dependsOn: string[];
-    /** Inputs as the engine receives them; secret values replaced by "[secret]". */
-    inputs: Record<string, unknown>;
-    /** Inputs with secrets unwrapped (for assertions that a value reached the engine). */
-    plainInputs: Record<string, unknown>;
-    /** Paths of inputs that are secret, e.g. "connection". */
-    secretInputs: string[];
-    deleteBeforeReplace: boolean;
-    /** Outputs the registration asks the engine to keep secret (e.g. remote.Command's "connection"). */
-    additionalSecretOutputs: string[];
-    provider?: string;
-}
+import { ResolveOptions } from "../config/resolve";
+import { StackConfig } from "../config/resolved";
+import { NAMESPACE, SECRET_PLACEHOLDER, StackFile } from "../config/stack-file";
+import { readStackConfig } from "../config/pulumi-config";
+import { RecordedResource } from "../contract/resources";
+import { defineStack } from "../program";
 
 export interface ProgramRun {
     resources: RecordedResource[];

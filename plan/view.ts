@@ -2,12 +2,13 @@
 // engine will run them, the slots with their CPUs, memory and mounts, and the proof parameter
 // files to fetch. Built from the resolved config (what was asked) and the recorded resources
 // (what the program declares), so a slot the program forgot shows up as missing.
-import { formatCpuset, parseCpuset } from "../components/cpuset";
-import { ResolvedHost, StackConfig, Target } from "../components/config";
-import { HostFactsEnv, SlotLabel, StepEnv, StorageEnv } from "../components/policy-keys";
-import { ParametersEnv } from "../components/proof-parameters";
+import { formatCpuset, parseCpuset } from "../config/cpuset";
+import { ResolvedHost, StackConfig } from "../config/resolved";
+import { Target } from "../config/schema";
+import { SlotLabel, StepEnv } from "../contract/keys";
+import { environmentOf, isCommand, labelsOf, mountsOf, RecordedResource, ResourceType, seen } from "../contract/resources";
+import { ParametersEnv } from "../components/steps/parameters";
 import { hostParameters, HostParameters } from "./params";
-import { RecordedResource } from "./run-program";
 
 export interface StepView {
     name: string;
@@ -70,21 +71,6 @@ function describeFacts(h: ResolvedHost): string {
     return `${h.facts.cpus} CPUs${numa}, ${h.facts.memoryGb} GB, boot disk ${h.facts.bootDisk ?? "not declared"}; ${reserved}; ${huge}; sectors ${h.sectorSize}`;
 }
 
-function labelsOf(r: RecordedResource): Record<string, string> {
-    const labels = r.inputs.labels;
-    if (!Array.isArray(labels)) return {};
-    return Object.fromEntries(labels.filter((l) => l && typeof l === "object").map((l) => [String((l as Record<string, unknown>).label), String((l as Record<string, unknown>).value)]));
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function envOf(r: RecordedResource): Record<string, unknown> {
-    const env = r.inputs.environment;
-    return env && typeof env === "object" && !Array.isArray(env) ? (env as Record<string, unknown>) : {};
-}
-
 /** Assigns every resource to a host: by its slot label or host-facts env, else its parent's host, else its name's prefix. */
 export function resourcesByHost(hostNames: readonly string[], resources: readonly RecordedResource[]): Map<string, RecordedResource[]> {
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
@@ -93,7 +79,7 @@ export function resourcesByHost(hostNames: readonly string[], resources: readonl
     const memo = new Map<string, string | undefined>();
     const hostOf = (r: RecordedResource, depth = 0): string | undefined => {
         if (memo.has(r.urn)) return memo.get(r.urn);
-        const declared = labelsOf(r)[SlotLabel.host] ?? envOf(r)[HostFactsEnv.host] ?? envOf(r)[StorageEnv.host];
+        const declared = labelsOf(r.inputs).get(SlotLabel.host) ?? environmentOf(seen(r, true)).values.get(StepEnv.host);
         let host = typeof declared === "string" && names.has(declared) ? declared : undefined;
         const parent = r.parent ? byUrn.get(r.parent) : undefined;
         if (!host && parent && depth < 64) host = hostOf(parent, depth + 1);
@@ -157,10 +143,7 @@ export function orderSteps(all: readonly RecordedResource[], steps: readonly Rec
 
 /** A container's bind mounts and volumes as "host → container[:ro]" (docker `mounts` and `volumes`). */
 function volumesOf(r: RecordedResource): string[] {
-    const list = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
-    const mounts = list(r.inputs.mounts).map((m) => `${m.source ?? `(${m.type})`} → ${m.target}${m.readOnly ? ":ro" : ""}`);
-    const volumes = list(r.inputs.volumes).map((v) => `${v.hostPath ?? (v.volumeName ? `volume:${v.volumeName}` : "?")} → ${v.containerPath}${v.readOnly ? ":ro" : ""}`);
-    return [...mounts, ...volumes];
+    return mountsOf(r.inputs).map((m) => `${m.type === "bind" ? m.source : m.source ? `${m.type}:${m.source}` : `(${m.type})`} → ${m.target}${m.readOnly ? ":ro" : ""}`);
 }
 
 function mib(n: number): string {
@@ -171,24 +154,23 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
     const grouped = resourcesByHost(stack.hosts.map((h) => h.name), resources);
     const hosts = stack.hosts.map((h): HostView => {
         const mine = grouped.get(h.name)!;
-        const commands = mine.filter((r) => r.custom && r.type.startsWith("command:"));
+        const commands = mine.filter((r) => r.custom && isCommand(r));
         const steps = orderSteps(resources, commands).map(({ step, after }) => {
-            const env = (step.inputs.environment ?? {}) as Record<string, unknown>;
-            const script = typeof env[StepEnv.script] === "string" ? (env[StepEnv.script] as string) : undefined;
+            const script = environmentOf(seen(step, true)).values.get(StepEnv.script);
             return { name: step.name, type: step.type, script, after: after.filter((a) => commands.some((c) => c.name === a)) };
         });
-        const containers = mine.filter((r) => r.type === "docker:index/container:Container");
-        const slotOf = (r: RecordedResource) => labelsOf(r)[SlotLabel.slot] ?? (r.inputs.name as string | undefined);
+        const containers = mine.filter((r) => r.type === ResourceType.container);
+        const slotOf = (r: RecordedResource) => labelsOf(r.inputs).get(SlotLabel.slot) ?? (r.inputs.name as string | undefined);
         const slots: SlotView[] = h.slots.map((s) => {
             const c = containers.find((r) => slotOf(r) === s.name || r.name === `${h.name}-${s.name}`);
             const cpuset = typeof c?.inputs.cpuSet === "string" ? c.inputs.cpuSet : s.cpuset;
             const memoryMb = typeof c?.inputs.memory === "number" ? c.inputs.memory : undefined;
             return {
                 name: s.name,
-                phase: (c && labelsOf(c)[SlotLabel.phase]) ?? s.phase,
+                phase: (c && labelsOf(c.inputs).get(SlotLabel.phase)) ?? s.phase,
                 cpuset,
                 cpus: parseCpuset(cpuset).length,
-                memory: c ? (memoryMb ? mib(memoryMb) : "none") : s.memoryGb ? `${s.memoryGb} GB (config)` : "none",
+                memory: c ? (memoryMb ? mib(memoryMb) : "none") : s.phase === "p34" ? `${s.memoryGb} GB (config)` : "none",
                 mounts: c ? volumesOf(c) : [],
                 container: c?.name,
             };
@@ -198,14 +180,14 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
             const name = slotOf(c);
             if (name && !slots.some((s) => s.container === c.name)) {
                 const cpuset = String(c.inputs.cpuSet ?? "");
-                slots.push({ name, phase: labelsOf(c)[SlotLabel.phase] ?? "?", cpuset, cpus: cpuset ? parseCpuset(cpuset).length : 0, memory: typeof c.inputs.memory === "number" ? mib(c.inputs.memory) : "none", mounts: volumesOf(c), container: c.name });
+                slots.push({ name, phase: labelsOf(c.inputs).get(SlotLabel.phase) ?? "?", cpuset, cpus: cpuset ? parseCpuset(cpuset).length : 0, memory: typeof c.inputs.memory === "number" ? mib(c.inputs.memory) : "none", mounts: volumesOf(c), container: c.name });
             }
         }
         const others = mine
-            .filter((r) => r.custom && !r.type.startsWith("command:") && r.type !== "docker:index/container:Container")
+            .filter((r) => r.custom && !isCommand(r) && r.type !== ResourceType.container)
             .map((r) => `${r.type} ${r.name}`)
             .sort();
-        const paramsStep = commands.find((c) => isObject(c.inputs.environment) && ParametersEnv.files in c.inputs.environment);
+        const paramsStep = commands.find((c) => environmentOf(seen(c, true)).values.has(ParametersEnv.files));
         return { name: h.name, root: h.root, target: describeTarget(h.target), facts: describeFacts(h), steps, resources: others, slots, parameters: hostParameters(h, paramsStep) };
     });
     return { hosts, resourceCount: resources.length, customCount: resources.filter((r) => r.custom).length };

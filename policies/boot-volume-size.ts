@@ -2,7 +2,7 @@
 // default boot volume is about 47 GB; ask for more.
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { ADVISORY, ruleConfig } from "./defaults";
-import { ResourceType } from "./resources";
+import { ResourceType } from "../contract/resources";
 
 /** OCI's boot volume when sourceDetails.bootVolumeSizeInGbs is not set, GB (Oracle's documented default for Linux images). */
 const OCI_DEFAULT_BOOT_GB = 46.6;

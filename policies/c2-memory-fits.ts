@@ -4,10 +4,11 @@
 // cannot use) and an OS reserve must fit in the host's memory, and no p34 container may be
 // limited below what its C2 needs.
 import { StackValidationPolicy } from "@pulumi/policy";
-import { c2MemoryGb } from "../components/config";
-import { HostFactsEnv, SlotEnv, SlotLabel } from "../components/policy-keys";
+import { c2MemoryGb } from "../config/slots";
+import { HostFactsEnv, SlotEnv, SlotLabel } from "../contract/keys";
 import { DEFAULT_ENFORCEMENT, ruleConfig } from "./defaults";
-import { gb, hostsOf, memoryLimitGb, numberOf, sectorText, Slot } from "./resources";
+import { hostsOf, numberOf, Slot } from "../contract/resources";
+import { gb, memoryLimitGb, sectorText } from "./helpers";
 
 /** benchy's own default when BELLMAN_PROOF_THREADS is not set (the notes). */
 const BENCHY_DEFAULT_PROOF_THREADS = 10;

@@ -7,9 +7,9 @@
 // slots on a 2-CPU laptop with reservedCpus 0 on purpose. A slot on a CPU the host reserves is
 // still a violation there.
 import { StackValidationPolicy } from "@pulumi/policy";
-import { cpuRange, formatCpuset, intersectCpus } from "../components/cpuset";
+import { cpuRange, formatCpuset, intersectCpus } from "../config/cpuset";
 import { DEFAULT_ENFORCEMENT, ruleConfig } from "./defaults";
-import { hostsOf } from "./resources";
+import { hostsOf } from "../contract/resources";
 
 const configSchema = {
     properties: {

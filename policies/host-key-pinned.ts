@@ -4,7 +4,7 @@
 // which checks the operator's known_hosts unless its options turn checking off: those are refused.
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { ResourceType } from "./resources";
+import { ResourceType } from "../contract/resources";
 
 /** ssh options that accept whatever key a host presents. */
 const TRUSTS_ANY_HOST = /StrictHostKeyChecking\s*=?\s*(no|off|accept-new)\b|UserKnownHostsFile\s*=?\s*\/dev\/null/i;

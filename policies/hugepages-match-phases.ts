@@ -2,9 +2,10 @@
 // them off while no p1 runs so p4 gets the memory. Advisory: a mismatch wastes memory or speed,
 // it does not break a run by itself (c2-memory-fits counts hugepages against C2).
 import { StackValidationPolicy } from "@pulumi/policy";
-import { HostFactsEnv, SlotEnv } from "../components/policy-keys";
+import { HostFactsEnv, SlotEnv } from "../contract/keys";
 import { ADVISORY } from "./defaults";
-import { gb, hostsOf } from "./resources";
+import { hostsOf } from "../contract/resources";
+import { gb } from "./helpers";
 
 /** FORCE_HUGE_PAGE counts as on unless empty, "0" or "false". */
 function forcesHugePages(value: string | undefined): boolean {

@@ -3,7 +3,7 @@
 // fix. Advisory: some benches opt in knowingly (bench.privileged).
 import { ResourceValidationPolicy } from "@pulumi/policy";
 import { ADVISORY } from "./defaults";
-import { readSlot } from "./resources";
+import { readSlot } from "../contract/resources";
 
 export const noPrivilegedSlots: ResourceValidationPolicy = {
     name: "no-privileged-slots",

@@ -2,10 +2,10 @@
 // so every cpuset rule judged the slots against a host that does not exist. A bare-metal shape's
 // CPUs and memory are fixed: the declared facts must agree with them.
 import { StackValidationPolicy } from "@pulumi/policy";
-import { HostFactsEnv } from "../components/policy-keys";
+import { HostFactsEnv } from "../contract/keys";
 import { ADVISORY } from "./defaults";
 import { BARE_METAL_SHAPES, logicalCpus } from "./oci-shapes";
-import { hostsOf, ifKnown, ResourceType } from "./resources";
+import { hostsOf, ifKnown, ResourceType } from "../contract/resources";
 
 export const ociShapeMatchesFacts: StackValidationPolicy = {
     name: "oci-shape-matches-facts",

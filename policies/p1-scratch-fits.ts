@@ -3,10 +3,11 @@
 // a p34 slot continues a p2 slot's cache and adds nothing. The storage step declares each
 // mount's size; the slots' scratch-dir labels say which mount holds them.
 import { StackValidationPolicy } from "@pulumi/policy";
-import { SECTOR_BYTES } from "../components/config";
-import { StorageMountFact } from "../components/policy-keys";
+import { SECTOR_BYTES } from "../config/schema";
+import { StorageMountFact } from "../contract/keys";
 import { DEFAULT_ENFORCEMENT, ruleConfig } from "./defaults";
-import { gb, hostsOf, mountHolding, sectorText, Slot } from "./resources";
+import { hostsOf, Slot } from "../contract/resources";
+import { gb, mountHolding, sectorText } from "./helpers";
 
 const configSchema = {
     properties: {

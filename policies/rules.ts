@@ -1,5 +1,5 @@
 // Every rule of the pack, in one list: the pack's entry (index.ts) serves them, the tests and the
-// offline plan (run-rules.ts) run them. Importing this module starts nothing.
+// offline plan (plan/run-policies.ts) run them. Importing this module starts nothing.
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { bootVolumeSize } from "./boot-volume-size";
 import { c2MemoryFits } from "./c2-memory-fits";

@@ -3,9 +3,11 @@
 // must be on a big disk; the slots' labels add their scratch folders. Disks are compared, not
 // partition names: /dev/sda4 is on /dev/sda.
 import { StackValidationPolicy } from "@pulumi/policy";
-import { BigDiskPath, StorageEnv, StorageMountFact } from "../components/policy-keys";
+import { BigDiskPath, StorageEnv, StorageMountFact } from "../contract/keys";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { diskOf, hostsOf, isUnder, mountHolding } from "./resources";
+import { hostsOf } from "../contract/resources";
+import { diskOf, mountHolding } from "./helpers";
+import { within } from "../config/folders";
 
 const ROLE_TEXT: Record<BigDiskPath["role"], string> = {
     sealer: "the /sealer root",
@@ -20,7 +22,7 @@ const MUST = "/sealer, slot scratch and parameter folders must be on a big disk,
  * tmp/ inside its work folder) left out.
  */
 function outermost(entries: readonly BigDiskPath[]): string[] {
-    const kept = entries.filter((e, i) => !entries.some((o, j) => (o.path === e.path ? j < i : isUnder(e.path, o.path))));
+    const kept = entries.filter((e, i) => !entries.some((o, j) => (o.path === e.path ? j < i : within(e.path, o.path))));
     return kept.map((p) => `${p.path} (${ROLE_TEXT[p.role]})`);
 }
 

@@ -1,9 +1,9 @@
 // Two slots sharing a CPU contend for it and both benchmarks' timings are wrong. The config schema
 // refuses overlapping cpusets it places; this rule judges the containers that reach the plan.
 import { StackValidationPolicy } from "@pulumi/policy";
-import { formatCpuset, intersectCpus } from "../components/cpuset";
+import { formatCpuset, intersectCpus } from "../config/cpuset";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { hostsOf } from "./resources";
+import { hostsOf } from "../contract/resources";
 
 export const slotCpusetsDisjoint: StackValidationPolicy = {
     name: "slot-cpusets-disjoint",

@@ -1,10 +1,10 @@
 // A cpuset naming CPUs the host does not have makes Docker refuse the container at `up`, after
 // the host steps already ran. The host's CPU count comes from the host-facts step's environment.
 import { StackValidationPolicy } from "@pulumi/policy";
-import { formatCpuset } from "../components/cpuset";
-import { HostFactsEnv } from "../components/policy-keys";
+import { formatCpuset } from "../config/cpuset";
+import { HostFactsEnv } from "../contract/keys";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { hostsOf } from "./resources";
+import { hostsOf } from "../contract/resources";
 
 export const slotCpusetsWithinHost: StackValidationPolicy = {
     name: "slot-cpusets-within-host",

@@ -2,9 +2,11 @@
 // /var/lib/docker/overlay2/<id>/diff/tmp, stayed after the container exited and filled 32 GB of
 // a 39 GB root disk. Every slot's /tmp must be a host folder, and TMPDIR must point inside one.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "../components/policy-keys";
+import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "../contract/keys";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { deepestHolding, isUnder, readSlot, trimSlash } from "./resources";
+import { readSlot } from "../contract/resources";
+import { deepestHolding, trimSlash } from "./helpers";
+import { within } from "../config/folders";
 
 const WHY = "benchy writes its .tmp* files (32 GB per 32 GiB sector) and the sealed copy there, and without a host mount they land in Docker's overlay2 on the root disk and stay after the container exits (the notes: 32 GB of a 39 GB root disk)";
 
@@ -28,7 +30,7 @@ export const slotTmpOnHostVolume: ResourceValidationPolicy = {
             reportViolation(`Slot ${slot.slot} on host ${slot.host} does not set ${SlotEnv.tmpDir}; it must point inside a host bind mount because ${WHY}. ${fix}`);
         } else if (!tmpDir.startsWith("/")) {
             reportViolation(`Slot ${slot.slot} on host ${slot.host} sets ${SlotEnv.tmpDir}=${tmpDir}, a relative path that depends on the working folder of each command; it must be an absolute path inside a host bind mount because ${WHY}. ${fix}`);
-        } else if (!deepestHolding(slot.mounts.filter((m) => m.type === "bind" && m.source), tmpDir, (m) => m.target) && (tmpIsHost || !isUnder(tmpDir, SLOT_TMP_PATH))) {
+        } else if (!deepestHolding(slot.mounts.filter((m) => m.type === "bind" && m.source), tmpDir, (m) => m.target) && (tmpIsHost || !within(tmpDir, SLOT_TMP_PATH))) {
             // (TMPDIR under a /tmp that is not a host folder is the /tmp verdict above; one mistake, one verdict.)
             reportViolation(`Slot ${slot.slot} on host ${slot.host} sets ${SlotEnv.tmpDir}=${tmpDir}, which is inside no host bind mount of the container; it must be, because ${WHY}. ${fix}`);
         }

@@ -11,9 +11,9 @@
 //      `connection` in a secret and lists it there; a resource without it (an older SDK, a raw
 //      registration) would keep the key in plain text.
 import { ResourceValidationPolicy } from "@pulumi/policy";
-import { PRIVATE_KEY_HEADER } from "../components/private-key";
+import { PRIVATE_KEY_HEADER } from "../config/private-key";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { ifKnown, ResourceType } from "./resources";
+import { ifKnown, ResourceType } from "../contract/resources";
 
 const SCANNED: readonly string[] = [ResourceType.localCommand, ResourceType.remoteCommand, ResourceType.container, ResourceType.ociInstance];
 

@@ -10,7 +10,8 @@
 # walks it backwards: folders are removed only when empty (rmdir, never rm -r: sealed sectors
 # live there), ownership it changed is put back, the user and group go only if it made them.
 #
-# Inputs: SEALBENCH_HOST, SEALBENCH_SEALER_ROOT, SEALBENCH_SEALER_USER, SEALBENCH_SEALER_GROUP,
+# Inputs: SEALBENCH_HOST, SEALBENCH_SEALER_ROOT (empty on a host without the production tree,
+# `sealer: false`: then only the user and the extra folders), SEALBENCH_SEALER_USER, SEALBENCH_SEALER_GROUP,
 # SEALBENCH_CREATE_USER (true|false), SEALBENCH_STORAGE_NODES (space-separated),
 # SEALBENCH_EXTRA_DIRS (newline-separated folders to own as well: the slots' work folders),
 # SEALBENCH_LAYOUT_STATE (the state file; outside the root so the root itself can be undone).
@@ -50,26 +51,30 @@ if [ "$action" = delete ]; then
     exit 0
 fi
 
-require_env SEALBENCH_SEALER_ROOT SEALBENCH_SEALER_USER SEALBENCH_SEALER_GROUP
-root=${SEALBENCH_SEALER_ROOT%/}
+require_env SEALBENCH_SEALER_USER SEALBENCH_SEALER_GROUP
+root=${SEALBENCH_SEALER_ROOT:-}
+root=${root%/}
 user=$SEALBENCH_SEALER_USER
 group=$SEALBENCH_SEALER_GROUP
 create_user=${SEALBENCH_CREATE_USER:-false}
 
 # --- checks, before anything changes -------------------------------------------------------
-case "$root" in /?*) ;; *) die "sealer root '$SEALBENCH_SEALER_ROOT' must be an absolute path other than /" ;; esac
-dirs=("$root" "$root/nfs" "$root/cache")
-for node in ${SEALBENCH_STORAGE_NODES:-}; do
-    case "$node" in *[!A-Za-z0-9.:-]*) die "storage node '$node' is not an IP address or host name" ;; esac
-    dirs+=("$root/nfs/$node" "$root/nfs/$node/cache" "$root/nfs/$node/sealed")
-done
+dirs=()
+if [ -n "${SEALBENCH_SEALER_ROOT:-}" ]; then
+    case "$root" in /?*) ;; *) die "sealer root '$SEALBENCH_SEALER_ROOT' must be an absolute path other than /" ;; esac
+    dirs=("$root" "$root/nfs" "$root/cache")
+    for node in ${SEALBENCH_STORAGE_NODES:-}; do
+        case "$node" in *[!A-Za-z0-9.:-]*) die "storage node '$node' is not an IP address or host name" ;; esac
+        dirs+=("$root/nfs/$node" "$root/nfs/$node/cache" "$root/nfs/$node/sealed")
+    done
+fi
 while IFS= read -r extra; do
     [ -n "$extra" ] || continue
     case "$extra" in /?*) dirs+=("${extra%/}") ;; *) die "extra folder '$extra' must be an absolute path" ;; esac
 done <<<"${SEALBENCH_EXTRA_DIRS:-}"
 if [ "$create_user" != true ]; then
-    getent group "$group" >/dev/null || die "group $group does not exist on host $SEALBENCH_HOST; create it or set sealer.createUser: true"
-    getent passwd "$user" >/dev/null || die "user $user does not exist on host $SEALBENCH_HOST; create it or set sealer.createUser: true"
+    getent group "$group" >/dev/null || die "group $group does not exist on host $SEALBENCH_HOST; create it or set user.createUser: true"
+    getent passwd "$user" >/dev/null || die "user $user does not exist on host $SEALBENCH_HOST; create it or set user.createUser: true"
 fi
 
 # --- changes -------------------------------------------------------------------------------
@@ -117,4 +122,4 @@ for d in "${dirs[@]}"; do
         changes=$((changes + 1))
     fi
 done
-log "layout under $root for $user:$group (mode $dir_mode): ${#dirs[@]} folders, $changes change(s)"
+log "layout under ${root:-(no sealer root)} for $user:$group (mode $dir_mode): ${#dirs[@]} folders, $changes change(s)"

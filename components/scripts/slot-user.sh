@@ -20,8 +20,8 @@ user=$SEALBENCH_SEALER_USER
 group=$SEALBENCH_SEALER_GROUP
 
 # --- checks, before anything changes -------------------------------------------------------
-getent passwd "$user" >/dev/null || die "user $user does not exist on host $SEALBENCH_HOST; the sealer layout step creates it (sealer.createUser: true)"
-getent group "$group" >/dev/null || die "group $group does not exist on host $SEALBENCH_HOST; expected the sealer layout step to create it"
+getent passwd "$user" >/dev/null || die "user $user does not exist on host $SEALBENCH_HOST; the layout step creates it (user.createUser: true)"
+getent group "$group" >/dev/null || die "group $group does not exist on host $SEALBENCH_HOST; expected the layout step to create it"
 uid=$(id -u "$user")
 gid=$(getent group "$group" | cut -d: -f3)
 dirs=()

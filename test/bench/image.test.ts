@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BenchImage, buildContextDir, imageTag, renderDockerfile, writeBuildContext } from "../../components/bench-image";
-import { resolveStack } from "../../components/config";
+import { resolveStack } from "../../config/resolve";
 import { runProgram } from "../../plan/run-program";
 import { describeDocker, docker } from "../support/docker";
 import { debianBaseImage, uniqueName } from "./support";

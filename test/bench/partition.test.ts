@@ -3,8 +3,9 @@
 // the notes' three splits of a 96-CPU host.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { resolveStack, ResolvedSlot } from "../../components/config";
-import { cpuRange, parseCpuset, partitionCpus, SlotRequest } from "../../components/cpuset";
+import { resolveStack } from "../../config/resolve";
+import { ResolvedSlot } from "../../config/resolved";
+import { cpuRange, parseCpuset, partitionCpus, SlotRequest } from "../../config/cpuset";
 
 type SlotEntry = { phase: "p1" | "p2" | "p34"; count?: number; cpusPerSlot?: number; cpuset?: string };
 

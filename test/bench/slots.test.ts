@@ -12,15 +12,16 @@ import {
     gbToMib,
     linkP2Outputs,
     PARAMETERS_IN_CONTAINER,
-    parseSlotUser,
     slotContainerSpec,
     slotRun,
 } from "../../components/bench-slots";
-import { resolveStack, ResolvedHost } from "../../components/config";
-import { SlotLabel } from "../../components/policy-keys";
-import { loadStackFile } from "../../components/stack-file";
+import { parseSlotUser } from "../../components/steps/slot-user";
+import { resolveStack } from "../../config/resolve";
+import { ResolvedHost } from "../../config/resolved";
+import { SlotLabel } from "../../contract/keys";
+import { loadStackFile } from "../../config/stack-file";
 import { runProgram } from "../../plan/run-program";
-import { readStackConfig } from "../../program";
+import { readStackConfig } from "../../config/pulumi-config";
 import { busyboxImage, describeDocker, docker } from "../support/docker";
 import { duBytes, runHostScript, uniqueName, upperDir } from "./support";
 
@@ -43,14 +44,12 @@ describe("slot container arguments", () => {
     const h = host({ slots: [{ phase: "p2", count: 2, cpusPerSlot: 46 }] });
 
     it("p2: pinned, host network, not privileged, runs as the worker, /tmp and TMPDIR on the slot folder", () => {
-        const spec = slotContainerSpec(h, h.slots[0], { image: "sha256:abc", user: "1001:1001" });
+        const spec = slotContainerSpec(h, h.slots[0]);
         expect(spec).toEqual({
             name: "p2-1",
-            image: "sha256:abc",
             cpuSet: "2-47",
             networkMode: "host",
             privileged: false,
-            user: "1001:1001",
             envs: ["TMPDIR=/tmp", "RUST_LOG=info", "RUST_BACKTRACE=1", `FIL_PROOFS_PARAMETER_CACHE=${PARAMETERS_IN_CONTAINER}`],
             labels: [
                 { label: SlotLabel.managed, value: "true" },
@@ -78,9 +77,9 @@ describe("slot container arguments", () => {
 
     it("p34: full Groth params, proof threads, the notes' memory limit in MiB, and the p2 folder it continues", () => {
         const h34 = host({ slots: [{ phase: "p2", count: 1, cpusPerSlot: 46 }, { phase: "p34", cpusPerSlot: 46, count: 1 }] });
-        const spec = slotContainerSpec(h34, h34.slots[1], { image: "i", user: "0:0" });
+        const spec = slotContainerSpec(h34, h34.slots[1]);
         expect(spec.envs).toEqual(expect.arrayContaining(["FIL_PROOFS_USE_FULL_GROTH_PARAMS=true", "BELLMAN_PROOF_THREADS=5"]));
-        expect(h34.slots[1].memoryGb).toBe(195); // 45 + 30 × 5
+        expect(h34.slots[1]).toMatchObject({ phase: "p34", memoryGb: 195 }); // 45 + 30 × 5
         expect(spec.memoryMb).toBe(gbToMib(195));
         expect(gbToMib(195)).toBe(185967); // 195e9 bytes / 2^20, rounded up
         expect(spec.labels).toContainEqual({ label: SlotLabel.proofThreads, value: "5" });
@@ -90,29 +89,33 @@ describe("slot container arguments", () => {
     it("p1: FORCE_HUGE_PAGE and the hugetlbfs mount only when hugepages are on", () => {
         const on = host({ hugepages: { count: 1024 }, slots: [{ phase: "p1", count: 1 }] });
         const off = host({ slots: [{ phase: "p1", count: 1 }] });
-        const withPages = slotContainerSpec(on, on.slots[0], { image: "i", user: "0:0" });
+        const withPages = slotContainerSpec(on, on.slots[0]);
         expect(withPages.envs).toContain("FORCE_HUGE_PAGE=1");
         expect(withPages.mounts.map((m) => m.target)).toContain("/mnt/hugepages");
-        const without = slotContainerSpec(off, off.slots[0], { image: "i", user: "0:0" });
+        const without = slotContainerSpec(off, off.slots[0]);
         expect(without.envs.some((e) => e.startsWith("FORCE_HUGE_PAGE"))).toBe(false);
         expect(without.mounts.map((m) => m.target)).not.toContain("/mnt/hugepages");
     });
 
     it("privileged only as an explicit opt-in, and then as root", () => {
         const p = host({ bench: { privileged: true }, slots: [{ phase: "p2", count: 1 }] });
-        const spec = slotContainerSpec(p, p.slots[0], { image: "i" });
+        const spec = slotContainerSpec(p, p.slots[0]);
         expect(spec.privileged).toBe(true);
-        expect(spec.user).toBeUndefined();
-        expect(() => slotContainerSpec(h, h.slots[0], { image: "i" })).toThrow("slot p2-1: a non-privileged slot needs the worker user's uid:gid");
+        expect(containerArgs(spec, "i", "5:6").user).toBeUndefined();
+        expect(dockerRunArgs(spec, "i", "5:6")).not.toContain("--user");
+        const worker = slotContainerSpec(h, h.slots[0]);
+        expect(() => containerArgs(worker, "i")).toThrow("slot p2-1: a non-privileged slot needs the worker user's uid:gid");
+        expect(() => dockerRunArgs(worker, "i")).toThrow("slot p2-1: a non-privileged slot needs the worker user's uid:gid");
     });
 
     it("turns into docker.Container args and `docker run` args alike", () => {
-        const spec = slotContainerSpec(h, h.slots[1], { image: "img", user: "5:6" });
+        const spec = slotContainerSpec(h, h.slots[1]);
         const args = containerArgs(spec, "img", "5:6");
         expect(args).toMatchObject({ name: "p2-2", cpuSet: "48-93", networkMode: "host", privileged: false, user: "5:6", restart: "unless-stopped", init: true });
         expect(args.volumes).toContainEqual({ hostPath: "/mnt/storage/bench/p2-2/tmp", containerPath: "/tmp", readOnly: false, selinuxRelabel: "z" });
         expect(args.volumes).toContainEqual({ hostPath: "/etc/localtime", containerPath: "/etc/localtime", readOnly: true, selinuxRelabel: undefined });
-        const run = dockerRunArgs(spec);
+        const run = dockerRunArgs(spec, "img", "5:6");
+        expect(run).toEqual(expect.arrayContaining(["--user", "5:6"]));
         expect(run.slice(0, 5)).toEqual(["run", "-d", "--name", "p2-2", "--cpuset-cpus"]);
         expect(run).toContain("/mnt/storage/bench/p2-2/tmp:/tmp:rw,z");
         expect(run).toContain("/etc/localtime:/etc/localtime:ro");
@@ -131,7 +134,7 @@ describe("run commands", () => {
     it("p2: the notes' command, detached, with a deterministic cache dir and log name", () => {
         const run = slotRun(h, h.slots[0]);
         expect(run.command.startsWith(
-            "docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && TMPDIR=/tmp RUST_BACKTRACE=1 RUST_LOG=trace /root/worker/benchy force --size=32GiB --p2 --cache-dir cache > logs/benchy-p2-46cpu-1.log 2>&1; ",
+            "docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && TMPDIR=/tmp RUST_LOG=trace RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters /root/worker/benchy force --size=32GiB --p2 --cache-dir cache > logs/benchy-p2-46cpu-1.log 2>&1; ",
         )).toBe(true);
         expect(run.command.endsWith(`${linkP2Outputs("logs/benchy-p2-46cpu-1.log", "p2-1")}'`)).toBe(true);
         expect(run.logPath).toBe("/mnt/storage/bench/p2-1/logs/benchy-p2-46cpu-1.log");
@@ -143,9 +146,11 @@ describe("run commands", () => {
         const h34 = host({ slots: [{ phase: "p2", count: 1, cpusPerSlot: 46 }, { phase: "p34", count: 1, cpusPerSlot: 46, proofThreads: 4 }] });
         const run = slotRun(h34, h34.slots[1]);
         expect(run.command).toBe(
-            "docker exec -d p34-1 sh -c 'cd /mnt/storage/bench/p34-1 && mkdir -p logs && FIL_PROOFS_USE_FULL_GROTH_PARAMS=true BELLMAN_PROOF_THREADS=4 TMPDIR=/tmp RUST_BACKTRACE=1 RUST_LOG=info /root/worker/benchy force --size=32GiB --p34 --cache-dir /mnt/storage/bench/p2-1/p2-1.cache/ --sealed-file /mnt/storage/bench/p2-1/p2-1.sealed > logs/benchy-p34-46cpu-1.log 2>&1'",
+            "docker exec -d p34-1 sh -c 'cd /mnt/storage/bench/p34-1 && mkdir -p logs && TMPDIR=/tmp RUST_LOG=info RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters FIL_PROOFS_USE_FULL_GROTH_PARAMS=true BELLMAN_PROOF_THREADS=4 /root/worker/benchy force --size=32GiB --p34 --cache-dir /mnt/storage/bench/p2-1/p2-1.cache/ --sealed-file /mnt/storage/bench/p2-1/p2-1.sealed > logs/benchy-p34-46cpu-1.log 2>&1'",
         );
         expect(run.cacheDir).toBe("/mnt/storage/bench/p2-1/p2-1.cache");
+        // The command spells out exactly the container's environment (one source for both).
+        expect(run.command).toContain(`&& ${slotContainerSpec(h34, h34.slots[1]).envs.join(" ")} /root/worker/benchy`);
         // Without a p2 slot of its index, it reads the p2 results from its own folder.
         const alone = host({ slots: [{ phase: "p34", count: 1 }] });
         const own = slotRun(alone, alone.slots[0]);
@@ -211,9 +216,8 @@ describe("the dev stack under mocks", () => {
             expect(c.deleteBeforeReplace).toBe(true);
             expect(c.dependsOn).toContain(user.urn);
             expect(c.inputs.image).toMatch(/^sha256:[0-9a-f]{64}$/); // the built image's id: a rebuild replaces the slot
-            const spec = slotContainerSpec(dev, dev.slots[i], { image: c.inputs.image as string, user: "1000:1000" });
-            // What the engine gets is exactly the pure function's arguments.
-            expect(c.inputs).toMatchObject(JSON.parse(JSON.stringify(containerArgs(spec, spec.image, spec.user))));
+            // What the engine gets is exactly the pure function's arguments (the mocked slot-user step prints 1000:1000).
+            expect(c.inputs).toMatchObject(JSON.parse(JSON.stringify(containerArgs(slotContainerSpec(dev, dev.slots[i]), c.inputs.image as string, "1000:1000"))));
         }
         expect(image.provider?.startsWith(provider.urn)).toBe(true);
         const sweep = byName("dev-overlay-run");
@@ -234,7 +238,7 @@ describeDocker("two slots on this machine's engine", () => {
     beforeAll(() => {
         // A worker user of its own, to prove the slots need no privileged mode to write.
         execFileSync("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", user]);
-        h = host({ facts: { cpus: 2, memoryGb: 8 }, reservedCpus: 0, sealer: { user, createUser: false }, sectorSize: "2KiB", slots: [{ phase: "p2", count: 2 }] }, root);
+        h = host({ facts: { cpus: 2, memoryGb: 8 }, reservedCpus: 0, user: { name: user, createUser: false }, sectorSize: "2KiB", slots: [{ phase: "p2", count: 2 }] }, root);
         fs.mkdirSync(h.parameters.folder, { recursive: true });
         fs.mkdirSync(h.bench.benchyDir, { recursive: true });
         // Stand-in benchy: 100 MB to $TMPDIR and 100 MB to /tmp (the sealed copy), then the log line the real one prints.
@@ -286,10 +290,10 @@ echo "[benchy::force] p34 disabled"
 
         const image = busyboxImage();
         for (const slot of h.slots) {
-            const spec = slotContainerSpec(h, slot, { image, user: ids });
+            const spec = slotContainerSpec(h, slot);
             const name = `${prefix}-${slot.name}`;
             names.push(name);
-            docker(...dockerRunArgs({ ...spec, name }));
+            docker(...dockerRunArgs({ ...spec, name }, image, ids));
             // The output command, as a person would paste it (only the container name differs here).
             const run = slotRun(h, slot);
             execFileSync("bash", ["-c", run.command.replace(`docker exec -d ${slot.name} `, `docker exec -d ${name} `)]);

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSweepTotals, sweepEnv } from "../../components/overlay-sweep";
-import { loadStackFile } from "../../components/stack-file";
+import { loadStackFile } from "../../config/stack-file";
 import { runProgram } from "../../plan/run-program";
 import { busyboxImage, describeDocker, docker } from "../support/docker";
 import { runHostScript, uniqueName, upperDir } from "./support";

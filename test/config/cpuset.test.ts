@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatCpuset, intersectCpus, parseCpuset } from "../../components/cpuset";
+import { formatCpuset, intersectCpus, parseCpuset } from "../../config/cpuset";
 
 const cpuList = fc.uniqueArray(fc.integer({ min: 0, max: 511 }), { maxLength: 200 });
 

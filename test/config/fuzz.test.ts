@@ -8,8 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { ConfigError, formatProblem } from "../../components/config";
-import { loadStackFile } from "../../components/stack-file";
+import { ConfigError, formatProblem } from "../../config/problems";
+import { loadStackFile } from "../../config/stack-file";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-fuzz-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

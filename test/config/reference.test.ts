@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import { expect, it } from "vitest";
-import { BEGIN, END, renderConfigReference } from "../../components/config-reference";
+import { BEGIN, END, renderConfigReference } from "../../config/reference";
 
 it("the README's stack-config reference is the one the schema generates (npm run docs)", () => {
     const readme = fs.readFileSync("README.md", "utf8");

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { c2MemoryGb, ConfigError, formatProblem, mergeDefaults, resolveStack } from "../../components/config";
+import { ConfigError, formatProblem } from "../../config/problems";
+import { mergeDefaults, resolveStack } from "../../config/resolve";
+import { c2MemoryGb } from "../../config/slots";
 
 /** A valid 96-CPU bench host as the notes describe it; cases break one field. */
 function benchHost(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -55,7 +57,8 @@ describe("stack config: good", () => {
         const { hosts } = resolveStack(stack(benchHost()), { secretKeys: ["sshPrivateKey"] });
         const h = hosts[0];
         expect(h.reservedCpus).toEqual([0, 1]);
-        expect(h.sealer).toMatchObject({ root: "/sealer", user: "fil", group: "fil", createUser: true });
+        expect(h.sealer).toMatchObject({ root: "/sealer" });
+        expect(h.user).toEqual({ name: "fil", group: "fil", createUser: true });
         expect(h.parameters.folder).toBe("/mnt/storage/filecoin-proof-parameters");
         expect(h.parameters.link).toBe("/var/tmp/filecoin-proof-parameters");
         expect(h.bench.workDir).toBe("/mnt/storage/bench");
@@ -88,9 +91,9 @@ describe("stack config: good", () => {
     });
 
     it("applies stack defaults, which each host may override", () => {
-        const raw = { ...stack(benchHost({ name: "a" }), benchHost({ name: "b", sectorSize: "64GiB" })), defaults: { sectorSize: "512MiB", sealer: { user: "sealer" } } };
+        const raw = { ...stack(benchHost({ name: "a" }), benchHost({ name: "b", sectorSize: "64GiB" })), defaults: { sectorSize: "512MiB", user: { name: "sealer" } } };
         const { hosts } = resolveStack(raw);
-        expect(hosts.map((h) => [h.sectorSize, h.sealer.user, h.sealer.storageNodes])).toEqual([
+        expect(hosts.map((h) => [h.sectorSize, h.user.name, h.sealer?.storageNodes])).toEqual([
             ["512MiB", "sealer", ["10.10.13.22"]],
             ["64GiB", "sealer", ["10.10.13.22"]],
         ]);
@@ -98,7 +101,7 @@ describe("stack config: good", () => {
 
     it("sizes a p34 slot's memory by the notes' formula, scaled by sector size", () => {
         const { hosts } = resolveStack(stack(benchHost({ facts: { cpus: 96, memoryGb: 768 }, slots: [{ phase: "p34", cpuset: "2-20" }, { phase: "p34", cpuset: "21-40", proofThreads: 10, sectorSize: "64GiB" }] })));
-        expect(hosts[0].slots.map((s) => [s.proofThreads, s.memoryGb])).toEqual([
+        expect(hosts[0].slots.map((s) => (s.phase === "p34" ? [s.proofThreads, s.memoryGb] : []))).toEqual([
             [5, 195],
             [10, 690],
         ]);
@@ -108,7 +111,7 @@ describe("stack config: good", () => {
     it("puts every host path under the stack's root (dev)", () => {
         const { hosts } = resolveStack({ root: "/tmp/dev-root", hosts: [{ name: "dev", target: { kind: "local" }, facts: { cpus: 2, memoryGb: 8 }, reservedCpus: 0, memoryReserveGb: 0, storage: [{ kind: "existing", mountPoint: "/mnt/storage" }], slots: [{ phase: "p2", count: 2 }] }] });
         const h = hosts[0];
-        expect([h.sealer.root, h.parameters.link, h.parameters.folder, h.slots[1].workDir, h.hugepages.mountPoint]).toEqual([
+        expect([h.sealer?.root, h.parameters.link, h.parameters.folder, h.slots[1].workDir, h.hugepages.mountPoint]).toEqual([
             "/tmp/dev-root/sealer",
             "/tmp/dev-root/var/tmp/filecoin-proof-parameters",
             "/tmp/dev-root/mnt/storage/filecoin-proof-parameters",
@@ -177,7 +180,7 @@ describe("stack config: bad, every problem named with path, value and expectatio
         [
             "no storage for the default folders",
             stack(benchHost({ storage: [] })),
-            ["hosts[0].parameters.folder: has no default: the host declares no storage mount. Declare storage, or set parameters explicitly", "hosts[0].bench.workDir: has no default: the host declares no storage mount. Declare storage, or set bench.workDir"],
+            ["hosts[0].parameters.folder: has no default: the host declares no storage mount. Declare storage, or set parameters.folder explicitly", "hosts[0].bench.workDir: has no default: the host declares no storage mount. Declare storage, or set bench.workDir"],
         ],
         [
             "an NFS source without an export",

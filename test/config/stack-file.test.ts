@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadStackFile, readStackFile, SECRET_PLACEHOLDER } from "../../components/stack-file";
+import { loadStackFile, readStackFile, SECRET_PLACEHOLDER } from "../../config/stack-file";
 import { problemsOf } from "./support";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-stackfile-"));

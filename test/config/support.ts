@@ -1,8 +1,8 @@
 // Shared by the config tests: a stack file's problems as `npm run check` prints them, with the
 // file's base name (the temp folder differs per run).
 import * as path from "path";
-import { ConfigError, formatProblem } from "../../components/config";
-import { loadStackFile } from "../../components/stack-file";
+import { ConfigError, formatProblem } from "../../config/problems";
+import { loadStackFile } from "../../config/stack-file";
 
 export function problemsOf(file: string): string[] {
     try {

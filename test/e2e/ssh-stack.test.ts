@@ -53,10 +53,11 @@ config:
         - kind: existing
           mountPoint: /mnt/storage
           device: ${opts.disk}
+      user:
+        name: root
+        createUser: false
       sealer:
         root: /mnt/storage/sealer
-        createUser: false
-        user: root
         storageNodes: [${opts.storageNode}]
       image:
         base: sealbench/dev-base:bookworm-opencl

@@ -6,8 +6,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadStackFile } from "../../components/stack-file";
-import { RecordedResource, runProgram } from "../../plan/run-program";
+import { loadStackFile } from "../../config/stack-file";
+import { RecordedResource } from "../../contract/resources";
+import { runProgram } from "../../plan/run-program";
 import { dockerAnswers } from "../support/docker";
 import { tempDir } from "./support";
 

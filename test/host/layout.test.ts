@@ -105,7 +105,7 @@ describe("sealer layout", () => {
             SEALBENCH_LAYOUT_STATE: state,
         });
         expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`group ${missing} does not exist on host t; create it or set sealer.createUser: true`);
+        expect(r.stderr).toContain(`group ${missing} does not exist on host t; create it or set user.createUser: true`);
         expect(fs.existsSync(root)).toBe(false);
         expect(fs.existsSync(state)).toBe(false);
     });

@@ -3,23 +3,22 @@
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { HostArgsError, resolveStack, ResolvedHost } from "../../components/config";
-import { HostFactsEnv, StepEnv, StorageEnv } from "../../components/policy-keys";
-import {
-    bigDiskPaths,
-    checkSealingHostArgs,
-    cloudInit,
-    dockerHost,
-    hostFactsEnv,
-    hugepagesEnv,
-    iscsiDevicePath,
-    knownHostsLine,
-    layoutEnv,
-    parseDockerRoot,
-    storageEnv,
-} from "../../components/sealing-host";
-import { loadStackFile } from "../../components/stack-file";
-import { RecordedResource, runProgram } from "../../plan/run-program";
+import { HostArgsError } from "../../config/problems";
+import { resolveStack } from "../../config/resolve";
+import { ResolvedHost } from "../../config/resolved";
+import { HostFactsEnv, StepEnv, StorageEnv } from "../../contract/keys";
+import { dockerHost, knownHostsLine } from "../../components/host-docker";
+import { cloudInit } from "../../components/oci-instance";
+import { hostAccess } from "../../components/sealing-host";
+import { parseDockerRoot } from "../../components/steps/docker-engine";
+import { hostFactsEnv } from "../../components/steps/facts";
+import { hugepagesEnv } from "../../components/steps/hugepages";
+import { iscsiDevicePath } from "../../components/steps/iscsi";
+import { layoutEnv } from "../../components/steps/layout";
+import { bigDiskPaths, storageEnv } from "../../components/steps/mounts";
+import { loadStackFile } from "../../config/stack-file";
+import { RecordedResource } from "../../contract/resources";
+import { runProgram } from "../../plan/run-program";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nsealbench-test-secret-bits\n-----END OPENSSH PRIVATE KEY-----\n";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDtestsealbenchhostkey";
@@ -236,6 +235,40 @@ describe("SealingHost, oci target", async () => {
     });
 });
 
+describe("host roles: each part of a host only when the stack asks for it", async () => {
+    const typesOf = (rs: RecordedResource[]) => new Set(rs.filter((r) => r.custom).map((r) => r.type));
+    const names = (rs: RecordedResource[]) => rs.filter((r) => r.custom).map((r) => r.name);
+
+    // A production host (seed 001): /sealer on its own disk, no bench slots.
+    const production = { ...sshHost, name: "prod", slots: [] };
+    const { resources: prod } = await runProgram(config([production]));
+    // A bench host: slots, no production tree (it used to need /sealer moved onto its storage disk).
+    const bench = { ...sshHost, name: "bench", storage: [{ kind: "block", device: "/dev/md1", mountPoint: "/mnt/storage" }], sealer: false };
+    const { resources: benchRs } = await runProgram(config([bench]));
+
+    it("a host without slots gets its host steps and nothing of a bench: no Docker step, provider, image, slot user, containers or sweep", () => {
+        expect(names(prod).sort()).toEqual(["prod-facts", "prod-hugepages", "prod-layout", "prod-mounts", "prod-parameters", "prod-ready"]);
+        const types = typesOf(prod);
+        for (const t of ["docker:index/container:Container", "docker:index/remoteImage:RemoteImage", "pulumi:providers:docker"]) expect(types.has(t), t).toBe(false);
+        expectChain(prod, ["prod-ready", "prod-facts", "prod-mounts", "prod-layout", "prod-parameters", "prod-hugepages"]);
+    });
+
+    it("a host with `sealer: false` lays out no /sealer tree and does not guard a folder nobody uses", () => {
+        const layout = env(byName(benchRs, "bench-layout"));
+        expect(layout.SEALBENCH_SEALER_ROOT).toBe("");
+        expect(layout.SEALBENCH_EXTRA_DIRS.split("\n")).toEqual(["/mnt/storage/bench/p2-1", "/mnt/storage/bench/p2-1/tmp", "/mnt/storage/bench/p2-2", "/mnt/storage/bench/p2-2/tmp"]);
+        const big = JSON.parse(env(byName(benchRs, "bench-mounts"))[StorageEnv.bigDiskPaths]) as { role: string }[];
+        expect(big.map((b) => b.role)).toEqual(["slot-scratch", "slot-scratch", "parameters"]);
+        // The bench is all there.
+        expect(names(benchRs)).toEqual(expect.arrayContaining(["bench-bench-p2-1", "bench-bench-p2-2", "bench-bench-slot-user", "bench-overlay-run", "bench-docker"]));
+    });
+
+    it("a host with neither slots nor a sealer tree has no layout step at all", async () => {
+        const { resources } = await runProgram(config([{ ...production, name: "bare", sealer: false }]));
+        expect(names(resources).sort()).toEqual(["bare-facts", "bare-hugepages", "bare-mounts", "bare-parameters", "bare-ready"]);
+    });
+});
+
 describe("SealingHost plain functions", () => {
     const host: ResolvedHost = resolveStack({ hosts: [sshHost], sshPrivateKey: KEY }).hosts[0];
 
@@ -313,10 +346,10 @@ describe("SealingHost plain functions", () => {
     });
 
     it("refuses a remote target without a key, and a local one with a key, before making anything", () => {
-        expect(() => checkSealingHostArgs({ host })).toThrow("host s1: a ssh target needs [privateKey] (the secret named by target.privateKey)");
+        expect(() => hostAccess({ host })).toThrow("host s1: a ssh target needs [privateKey] (the secret named by target.privateKey)");
         const local = resolveStack({ hosts: [{ ...sshHost, name: "l1", target: { kind: "local" } }] }).hosts[0];
-        expect(() => checkSealingHostArgs({ host: local, privateKey: KEY })).toThrow("host l1: a local target takes no [privateKey]");
-        expect(() => checkSealingHostArgs({ host })).toThrow(HostArgsError);
-        expect(() => checkSealingHostArgs({ host: local })).not.toThrow();
+        expect(() => hostAccess({ host: local, privateKey: KEY })).toThrow("host l1: a local target takes no [privateKey]");
+        expect(() => hostAccess({ host })).toThrow(HostArgsError);
+        expect(() => hostAccess({ host: local })).not.toThrow();
     });
 });

@@ -4,8 +4,9 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { gatewayFixture, Place, runScript } from "./harness";
-import { KiB, MiB, randomFile as file } from "./range-server";
+import { gatewayFixture } from "./harness";
+import { Place, runScript } from "../../support/parameters-run";
+import { KiB, MiB, randomFile as file } from "../../support/range-server";
 
 
 const files = {

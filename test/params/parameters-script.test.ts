@@ -4,10 +4,11 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { resolveStack } from "../../components/config";
-import { parametersEnv } from "../../components/proof-parameters";
-import { gatewayFixture, isWorker, Place, runScript, startScript, waitFor } from "./harness";
-import { KiB, MiB, paramDigest, RangeServer, randomFile as file, ServedFile, startRangeServer } from "./range-server";
+import { resolveStack } from "../../config/resolve";
+import { parametersEnv } from "../../components/steps/parameters";
+import { gatewayFixture } from "./harness";
+import { isWorker, Place, runScript, startScript, waitFor } from "../../support/parameters-run";
+import { KiB, MiB, paramDigest, RangeServer, randomFile as file, ServedFile, startRangeServer } from "../../support/range-server";
 
 
 const files = {

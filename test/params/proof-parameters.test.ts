@@ -1,12 +1,15 @@
-// components/proof-parameters.ts without mocks: which files a host needs from the real
+// config/parameters-manifest.ts and components/steps/parameters.ts without mocks: which files a host needs from the real
 // parameters.json (rust-fil-proofs v28), manifest validation, and the script's inputs.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
-import { HostInput, resolveStack } from "../../components/config";
+import { resolveStack } from "../../config/resolve";
+import { HostInput } from "../../config/schema";
 import { scriptCommand } from "../../components/host-command";
-import { filesText, loadManifest, neededFiles, parametersEnv, parametersStep, parseManifest, porepFiles } from "../../components/proof-parameters";
+import { parametersStepArgs } from "../../components/steps/parameters";
+import { filesText, parametersEnv } from "../../components/steps/parameters";
+import { loadManifest, neededFiles, parseManifest, porepFiles } from "../../config/parameters-manifest";
 
 const manifest = loadManifest("parameters.json");
 
@@ -155,9 +158,9 @@ describe("parametersEnv", () => {
 
     it("the step: parameters.sh with the env as a trigger, and a command text that carries every file line", () => {
         const h = host([{ phase: "p34", count: 1 }]);
-        const step = parametersStep(h);
+        const step = parametersStepArgs(h);
         expect(step.script).toBe("parameters.sh");
-        expect(step.triggers).toEqual([JSON.stringify(step.env)]);
+        expect(step.rerunOn).toEqual([JSON.stringify(step.env)]);
         const text = Buffer.from(/'([A-Za-z0-9+/=]+)'/.exec(scriptCommand("parameters.sh", step.env as Record<string, string>, "create"))![1], "base64").toString();
         expect(text).toContain(`export SEALBENCH_PARAMS_FILES='${parametersEnv(h).SEALBENCH_PARAMS_FILES}'`);
         // The helper is inlined: the host gets one self-contained text.

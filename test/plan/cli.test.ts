@@ -160,7 +160,7 @@ describe("npm run plan", () => {
     it("exits 2, not with a crash, when a component refuses a value the schema lets through", () => {
         const file = path.join(tmp, "Pulumi.pipe.yaml");
         // A "|" in mount options is the schema's to refuse (fstab); in a folder only the host scripts' tables mind it.
-        const text = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8").replace("createUser: false\n", 'createUser: false\n        root: "/sea|ler"\n');
+        const text = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8").replace("storageNodes: [127.0.0.1]\n", 'storageNodes: [127.0.0.1]\n        root: "/sea|ler"\n');
         expect(text).toContain("/sea|ler");
         fs.writeFileSync(file, text);
         const r = plan("--config", file);

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
-import { loadStackFile } from "../../components/stack-file";
+import { loadStackFile } from "../../config/stack-file";
 import { renderCompose } from "../../plan/compose";
 import { runProgram } from "../../plan/run-program";
 import { inCI } from "../support/docker";

@@ -111,8 +111,10 @@ describe("plan:diff", () => {
             ["gone", "no-privileged-slots"],
             ["new", "slot-tmp-on-host-volume"],
         ]);
-        expect(d.verdicts[0].before!.message).toMatch(/195 GB/);
-        expect(d.verdicts[0].after!.message).toMatch(/225 GB/);
+        const changed = d.verdicts[0];
+        if (changed.kind !== "changed") throw new Error(`expected a changed verdict first, got ${changed.kind}`);
+        expect(changed.before.message).toMatch(/195 GB/);
+        expect(changed.after.message).toMatch(/225 GB/);
     });
 
     it("writes Markdown with counts, property-level before → after, and the verdicts", () => {

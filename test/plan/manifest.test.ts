@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { scriptCommand } from "../../components/host-command";
 import { buildManifest, manifestJson, normalizer, parseManifest, shortUrn } from "../../plan/manifest";
-import { RecordedResource } from "../../plan/run-program";
+import { RecordedResource } from "../../contract/resources";
 import * as fs from "fs";
 import * as path from "path";
 

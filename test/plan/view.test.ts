@@ -1,11 +1,11 @@
 // The readable plan's structure, from synthetic recorded resources: which host a resource belongs
 // to, the order of host steps, and the slot table.
 import { describe, expect, it } from "vitest";
-import { resolveStack } from "../../components/config";
+import { resolveStack } from "../../config/resolve";
 import { scriptText } from "../../components/host-command";
-import { SlotLabel, StepEnv } from "../../components/policy-keys";
+import { SlotLabel, StepEnv } from "../../contract/keys";
 import { renderPlan } from "../../plan/render";
-import { RecordedResource } from "../../plan/run-program";
+import { RecordedResource } from "../../contract/resources";
 import { describePlan, orderSteps, resourcesByHost } from "../../plan/view";
 import * as fs from "fs";
 import * as path from "path";

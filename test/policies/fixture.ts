@@ -2,11 +2,12 @@
 // 96 CPUs, 512 GB, boot disk /dev/sda) with its facts and storage steps over SSH and four slots
 // (p1-1, p2-1, p2-2, p34-1), shaped exactly as the components record them through
 // components/policy-keys.ts. Tests break one field of it per case.
-import { c2MemoryGb, SECTOR_BYTES } from "../../components/config";
-import { HostFactsEnv, SLOT_TMP_PATH, SlotEnv, SlotLabel, StorageEnv } from "../../components/policy-keys";
-import { RecordedResource } from "../../plan/run-program";
-import { evaluatePolicies, Verdict } from "../../policies/run-rules";
-import { Props, ResourceType } from "../../policies/resources";
+import { SECTOR_BYTES } from "../../config/schema";
+import { c2MemoryGb } from "../../config/slots";
+import { HostFactsEnv, SLOT_TMP_PATH, SlotEnv, SlotLabel, StorageEnv } from "../../contract/keys";
+import { RecordedResource } from "../../contract/resources";
+import { evaluatePolicies, Verdict } from "../../plan/run-policies";
+import { Props, ResourceType } from "../../contract/resources";
 
 export const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n";
 export const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBenchHostKey";

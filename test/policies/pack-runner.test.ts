@@ -7,9 +7,9 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HostFactsEnv, StorageEnv } from "../../components/policy-keys";
-import { RecordedResource } from "../../plan/run-program";
-import { evaluatePolicies } from "../../policies/run-rules";
+import { HostFactsEnv, StorageEnv } from "../../contract/keys";
+import { RecordedResource } from "../../contract/resources";
+import { evaluatePolicies } from "../../plan/run-policies";
 import { rules } from "../../policies/rules";
 import { change, compliantPlan, setEnvironment, urnOf } from "./fixture";
 

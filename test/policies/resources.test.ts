@@ -1,6 +1,6 @@
 // The pure readers the rules share: which disk a device is on, which mount holds a folder.
 import { describe, expect, it } from "vitest";
-import { diskOf, gb, mountHolding, sectorText } from "../../policies/resources";
+import { diskOf, gb, mountHolding, sectorText } from "../../policies/helpers";
 
 describe("diskOf", () => {
     it.each([

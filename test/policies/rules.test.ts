@@ -2,7 +2,7 @@
 // whole pack (so a case also proves no other rule fires), and a passing neighbour where the
 // boundary matters.
 import { describe, expect, it } from "vitest";
-import { HostFactsEnv, StorageEnv } from "../../components/policy-keys";
+import { HostFactsEnv, StorageEnv } from "../../contract/keys";
 import { change, compliantPlan, HUGEPAGE_BYTES, setEnvironment, setLabel, slotContainer, verdictsOf } from "./fixture";
 
 const plan = compliantPlan();

@@ -3,9 +3,9 @@
 import * as os from "os";
 import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { intersectCpus, parseCpuset } from "../../components/cpuset";
-import { SlotLabel, StepEnv } from "../../components/policy-keys";
-import { loadStackFile } from "../../components/stack-file";
+import { intersectCpus, parseCpuset } from "../../config/cpuset";
+import { SlotLabel, StepEnv } from "../../contract/keys";
+import { loadStackFile } from "../../config/stack-file";
 import { ProgramRun, runProgram } from "../../plan/run-program";
 
 const ROOT = path.resolve(".sealbench/dev-root");

@@ -3,8 +3,8 @@
 import * as docker from "@pulumi/docker";
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { evaluatePolicies } from "../../policies/run-rules";
-import { compliantPlan, recorded } from "./fixture";
+import { evaluatePolicies } from "../../plan/run-policies";
+import { compliantPlan, recorded } from "../policies/fixture";
 
 const plan = compliantPlan();
 const container = plan.find((r) => r.name === "bench-slots-p2-1")!;

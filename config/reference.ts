@@ -1,7 +1,7 @@
 // The stack-config reference in the README, generated from the one schema so the two cannot
 // drift: `npm run docs` rewrites it, and a test fails when the README's copy is stale.
 import { z } from "zod";
-import { hostSchema } from "./config";
+import { hostSchema } from "./schema";
 
 interface JsonSchema {
     type?: string | string[];

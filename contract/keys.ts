@@ -1,7 +1,23 @@
-// The one list of keys that components write onto custom resources and policies read back.
+// The contract between components and policies: the one list of keys that components write onto
+// custom resources and policies (and the plan) read back.
 // Pulumi drops a ComponentResource's args before the engine sees them, so whatever a policy must
 // judge travels on a container's labels or a command's environment. Both sides import this module,
 // so a renamed key cannot leave a policy reading a label nobody writes.
+
+/**
+ * Environment every host step carries besides its own values. A step re-runs (update in place)
+ * when any of them changes; see components/host-command.ts for why not `triggers`.
+ */
+export const StepEnv = {
+    /** The stack host the step belongs to (every step has it; the plan groups steps by it). */
+    host: "SEALBENCH_HOST",
+    /** The script file the step runs, e.g. "mounts.sh". */
+    script: "SEALBENCH_SCRIPT",
+    /** SHA-256 of the script text as the host receives it (shared helpers inlined). */
+    scriptSha256: "SEALBENCH_SCRIPT_SHA256",
+    /** JSON list of further values whose change must re-run the step (e.g. container ids for the sweep). */
+    rerunOn: "SEALBENCH_RERUN_ON",
+} as const;
 
 /** Labels on every bench slot container (`docker.Container.labels`). */
 export const SlotLabel = {
@@ -28,7 +44,7 @@ export const SlotLabel = {
  * host's declared shape, which policies compare the slots against.
  */
 export const HostFactsEnv = {
-    host: "SEALBENCH_HOST",
+    host: StepEnv.host,
     /** Declared logical CPUs. */
     cpus: "SEALBENCH_CPUS",
     /** Declared memory, GB (10^9 bytes). */
@@ -50,7 +66,7 @@ export const HostFactsEnv = {
  * /sealer or a slot's scratch folder lands on the boot disk.
  */
 export const StorageEnv = {
-    host: "SEALBENCH_HOST",
+    host: StepEnv.host,
     /** Declared boot disk, e.g. "/dev/sda". */
     bootDisk: "SEALBENCH_BOOT_DISK",
     /** JSON array of StorageMountFact. */
@@ -94,15 +110,3 @@ export const SlotEnv = {
 /** The container path that must be a host bind mount in every slot (benchy copies the sealed file there). */
 export const SLOT_TMP_PATH = "/tmp";
 
-/**
- * Environment every host step carries besides its own values. A step re-runs (update in place)
- * when any of them changes; see components/host-command.ts for why not `triggers`.
- */
-export const StepEnv = {
-    /** The script file the step runs, e.g. "mounts.sh". */
-    script: "SEALBENCH_SCRIPT",
-    /** SHA-256 of the script text as the host receives it (shared helpers inlined). */
-    scriptSha256: "SEALBENCH_SCRIPT_SHA256",
-    /** JSON list of further values whose change must re-run the step (e.g. container ids for the sweep). */
-    rerunOn: "SEALBENCH_RERUN_ON",
-} as const;

@@ -3,7 +3,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Document, isAlias, isCollection, isMap, isPair, isScalar, LineCounter, Node, parseDocument, YAMLMap } from "yaml";
-import { ConfigError, ConfigProblem, MAX_NESTING, nearest, PathPart, resolveStack, ResolveOptions, SECRET_PLACEHOLDER, StackConfig } from "./config";
+import { ConfigError, ConfigProblem, nearest, PathPart, SECRET_PLACEHOLDER } from "./problems";
+import { MAX_NESTING, resolveStack, ResolveOptions } from "./resolve";
+import { StackConfig } from "./resolved";
 import { scanText } from "./lookalikes";
 
 export const NAMESPACE = "sealbench";

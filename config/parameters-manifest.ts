@@ -1,6 +1,6 @@
-// Which proof parameter files a host needs, and the inputs of the step that fetches them
-// (components/scripts/parameters.sh). Plain functions: the SealingHost wires the step in as the
-// hostScript `${name}-parameters`.
+// parameters.json, the proof parameter manifest (file name → cid, digest, sector size), and
+// which of its files a host needs. The parameters step (components/steps/parameters.ts) fetches
+// them; resolution reads the manifest early so a broken one is the config's fault, found at plan.
 //
 // Only p34 (C1 + C2) slots read parameters: C2 loads the PoRep Groth parameters of its sector
 // size (45 GB at 32 GiB) and verifies with the matching .vk; p1 and p2 need none. Window/Winning
@@ -8,8 +8,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { ResolvedHost, SECTOR_BYTES, SectorSize } from "./config";
-import { HostScriptArgs } from "./host-command";
+import { ResolvedHost } from "./resolved";
+import { SECTOR_BYTES, SectorSize } from "./schema";
 
 /** One entry of parameters.json. */
 export interface ManifestEntry {
@@ -27,19 +27,6 @@ export interface ParamFile {
     digest: string;
     sectorBytes: number;
 }
-
-/** The script's inputs (read by no policy, so they live here rather than in policy-keys.ts). */
-export const ParametersEnv = {
-    host: "SEALBENCH_HOST",
-    folder: "SEALBENCH_PARAMS_FOLDER",
-    link: "SEALBENCH_PARAMS_LINK",
-    /** URL prefix; the CID is appended. */
-    gateway: "SEALBENCH_PARAMS_GATEWAY",
-    /** One "name cid digest" line per file. */
-    files: "SEALBENCH_PARAMS_FILES",
-    /** systemd unit the fetch runs as, where systemd runs. */
-    unit: "SEALBENCH_PARAMS_UNIT",
-} as const;
 
 /** The project folder, where the stack's relative `parameters.manifest` is found. */
 export const PROJECT_DIR = path.join(__dirname, "..");
@@ -116,38 +103,4 @@ export function porepFiles(manifest: Manifest, sizes: readonly SectorSize[]): Pa
 export function neededFiles(host: Pick<ResolvedHost, "slots">, manifest: Manifest): ParamFile[] {
     const sizes = [...new Set(host.slots.filter((s) => s.phase === "p34").map((s) => s.sectorSize))];
     return porepFiles(manifest, sizes);
-}
-
-/** `name cid digest` lines, the form the script reads with `read -r`. */
-export function filesText(files: readonly ParamFile[]): string {
-    return files.map((f) => `${f.name} ${f.cid} ${f.digest}`).join("\n");
-}
-
-export interface ParametersEnvOptions {
-    /** Defaults to loading host.parameters.manifest from the project folder. */
-    manifest?: Manifest;
-    projectDir?: string;
-}
-
-/** The script's inputs for one host. The manifest is read here: the host needs no copy of it. */
-export function parametersEnv(host: ResolvedHost, options: ParametersEnvOptions = {}): Record<string, string> {
-    const slotsNeedFiles = host.slots.some((s) => s.phase === "p34");
-    // A host without p34 never opens the manifest: a missing or odd manifest cannot stop it.
-    const files = slotsNeedFiles ? neededFiles(host, options.manifest ?? loadManifest(host.parameters.manifest, options.projectDir)) : [];
-    return {
-        [ParametersEnv.host]: host.name,
-        [ParametersEnv.folder]: host.parameters.folder,
-        [ParametersEnv.link]: host.parameters.link,
-        [ParametersEnv.gateway]: host.parameters.gateway,
-        [ParametersEnv.files]: filesText(files),
-        [ParametersEnv.unit]: `sealbench-params-${host.name}`,
-    };
-}
-
-/** The step as the SealingHost declares it: `hostScript(`${name}-parameters`, on, parametersStep(host), opts)`. */
-export function parametersStep(host: ResolvedHost, options: ParametersEnvOptions = {}): HostScriptArgs {
-    // The env travels inside the command text; a change of text alone does not re-run a command,
-    // so the inputs are triggers too (update = create re-runs it in place, and resumes).
-    const env = parametersEnv(host, options);
-    return { script: "parameters.sh", env, triggers: [JSON.stringify(env)] };
 }

@@ -1,14 +1,16 @@
-// What the rules read off the plan's custom resources, through the keys in
-// components/policy-keys.ts: slot containers (labels, mounts, envs, cpuSet, memory), the host-facts
-// and storage-mounts commands (their `environment`), grouped per stack host.
+// The one reader of recorded resources, for the policies and the offline plan alike: what a
+// plan's custom resources say through the keys in contract/keys.ts — slot containers (labels,
+// mounts, envs, cpuSet, memory), the host-facts and storage-mounts commands (their
+// `environment`) — grouped per stack host. Also the record of a resource the plan's program run
+// makes (RecordedResource), and how a record is seen the way the policy SDK shows it.
 //
 // Only named fields are read: under `pulumi preview` the policy SDK throws on any access to an
 // unknown value (e.g. a container's image id before the image is built), so spreading or walking
 // a whole props object would abort a rule over a field it does not care about. Values that may
 // really be unknown then (a step's environment) are read through ifKnown and left for `up`.
 import { UnknownValueError } from "@pulumi/policy";
-import { parseCpuset } from "../components/cpuset";
-import { BigDiskPath, HostFactsEnv, SlotLabel, StorageEnv, StorageMountFact } from "../components/policy-keys";
+import { parseCpuset } from "../config/cpuset";
+import { BigDiskPath, HostFactsEnv, SlotLabel, StorageEnv, StorageMountFact } from "../contract/keys";
 
 /** Resource inputs as the policy SDK hands them over: plain JSON, secrets unwrapped. */
 export type Props = Record<string, any>;
@@ -20,6 +22,33 @@ export const ResourceType = {
     ociInstance: "oci:Core/instance:Instance",
     dockerProvider: "pulumi:providers:docker",
 } as const;
+
+/** One resource the program asked the engine for, as plan/run-program.ts records it. */
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    /** URN of the parent resource, if any. */
+    parent?: string;
+    /** URNs this resource depends on (dependsOn and input dependencies). */
+    dependsOn: string[];
+    /** Inputs as the engine receives them; secret values replaced by "[secret]". */
+    inputs: Record<string, unknown>;
+    /** Inputs with secrets unwrapped (what the policy SDK hands a rule). */
+    plainInputs: Record<string, unknown>;
+    /** Paths of inputs that are secret, e.g. "connection". */
+    secretInputs: string[];
+    deleteBeforeReplace: boolean;
+    /** Outputs the registration asks the engine to keep secret (e.g. remote.Command's "connection"). */
+    additionalSecretOutputs: string[];
+    provider?: string;
+}
+
+/** A record as a rule sees it (secrets unwrapped), or as a reviewer does (`shown`: secrets redacted). */
+export function seen(r: RecordedResource, shown = false): SeenResource {
+    return { type: r.type, urn: r.urn, name: r.name, props: shown ? r.inputs : r.plainInputs };
+}
 
 /** The part of a resource every rule needs: what validateResource's args and validateStack's resources share. */
 export interface SeenResource {
@@ -35,6 +64,7 @@ export interface SlotMount {
     /** Host path (bind) or volume name; absent for tmpfs. */
     source?: string;
     type: "bind" | "volume" | "tmpfs" | string;
+    readOnly: boolean;
 }
 
 export interface Slot {
@@ -58,11 +88,6 @@ export interface Slot {
     privileged: boolean;
     env: Map<string, string>;
     mounts: SlotMount[];
-}
-
-/** A slot's memory limit in GB (10^9 bytes), the unit of every other memory figure here. */
-export function memoryLimitGb(slot: Slot): number | undefined {
-    return slot.memoryMb === undefined || slot.memoryMb <= 0 ? undefined : (slot.memoryMb * 2 ** 20) / 1e9;
 }
 
 /** Docker's `labels` list of {label, value} (a plain map is accepted too). */
@@ -92,12 +117,13 @@ export function envsOf(props: Props): Map<string, string> {
 export function mountsOf(props: Props): SlotMount[] {
     const out: SlotMount[] = [];
     for (const m of Array.isArray(props.mounts) ? props.mounts : []) {
-        if (m && typeof m.target === "string") out.push({ target: m.target, source: m.source, type: m.type ?? "volume" });
+        if (m && typeof m.target === "string") out.push({ target: m.target, source: m.source, type: m.type ?? "volume", readOnly: m.readOnly === true });
     }
     for (const v of Array.isArray(props.volumes) ? props.volumes : []) {
         if (!v || typeof v.containerPath !== "string") continue;
-        if (v.hostPath) out.push({ target: v.containerPath, source: v.hostPath, type: "bind" });
-        else out.push({ target: v.containerPath, source: v.volumeName, type: "volume" });
+        const readOnly = v.readOnly === true;
+        if (v.hostPath) out.push({ target: v.containerPath, source: v.hostPath, type: "bind", readOnly });
+        else out.push({ target: v.containerPath, source: v.volumeName, type: "volume", readOnly });
     }
     return out;
 }
@@ -144,7 +170,7 @@ export function readSlot(r: SeenResource): Slot | undefined {
     };
 }
 
-function isCommand(r: SeenResource): boolean {
+export function isCommand(r: Pick<SeenResource, "type">): boolean {
     return r.type === ResourceType.localCommand || r.type === ResourceType.remoteCommand;
 }
 
@@ -295,56 +321,3 @@ export function hostsOf(resources: readonly SeenResource[]): HostView[] {
 function compareSlotNames(a: string, b: string): number {
     return a.localeCompare(b, "en", { numeric: true });
 }
-
-/** The physical disk a device path belongs to: /dev/sda4 → /dev/sda, /dev/nvme0n1p2 → /dev/nvme0n1; undefined when only the host can tell (/dev/mapper/…, by-uuid links). */
-export function diskOf(device: string): string | undefined {
-    const m = /^\/dev\/([^/]+)$/.exec(device.trim());
-    if (!m) return undefined;
-    const name = m[1];
-    const withP = /^((?:nvme\d+n\d+)|(?:mmcblk\d+)|(?:md\d+)|(?:loop\d+)|(?:nbd\d+))(?:p\d+)?$/.exec(name);
-    if (withP) return `/dev/${withP[1]}`;
-    const scsi = /^((?:sd|vd|xvd|hd)[a-z]+)\d*$/.exec(name);
-    if (scsi) return `/dev/${scsi[1]}`;
-    return undefined;
-}
-
-/** A path without trailing slashes ("/" stays "/"). */
-export function trimSlash(p: string): string {
-    return p.length > 1 ? p.replace(/\/+$/, "") : p;
-}
-
-/** Whether `path` is `folder` or lies below it (by components: /sealer2 is not under /sealer). */
-export function isUnder(path: string, folder: string): boolean {
-    const p = trimSlash(path);
-    const f = trimSlash(folder);
-    return f === "/" || p === f || p.startsWith(`${f}/`);
-}
-
-/** The item whose folder holds `path` most closely (longest folder that contains it), if any. */
-export function deepestHolding<M>(items: readonly M[], path: string, folderOf: (m: M) => string): M | undefined {
-    let best: M | undefined;
-    for (const m of items) {
-        if (isUnder(path, folderOf(m)) && (!best || trimSlash(folderOf(m)).length > trimSlash(folderOf(best)).length)) best = m;
-    }
-    return best;
-}
-
-/** The declared mount that holds a path, if any. */
-export function mountHolding<M extends { mountPoint: string }>(mounts: readonly M[], path: string): M | undefined {
-    return deepestHolding(mounts, path, (m) => m.mountPoint);
-}
-
-/** The GB figure as people write it: whole numbers bare, others with one decimal. */
-export function gb(n: number): string {
-    // Docker counts memory in MB of 2^20 bytes, so a 195 GB limit reads back as 195.00003 GB.
-    return Math.abs(n - Math.round(n)) < 0.05 ? `${Math.round(n)} GB` : `${n.toFixed(1)} GB`;
-}
-
-/** Sector size as people say it: 34359738368 → "32 GiB". */
-export function sectorText(bytes: number | undefined): string {
-    if (bytes === undefined) return "an unknown sector size";
-    const units: [number, string][] = [[2 ** 30, "GiB"], [2 ** 20, "MiB"], [2 ** 10, "KiB"]];
-    for (const [size, unit] of units) if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
-    return `${bytes} bytes`;
-}
-

@@ -1,4 +1,5 @@
-// Runs the pack's rules over a recorded program (plan/run-program.ts) without the Pulumi engine:
+// The policy SDK, emulated: runs the pack's rules over a recorded program (plan/run-program.ts)
+// without the Pulumi engine:
 // the tests and the offline plan (`npm run plan`) both judge plans through this one function.
 //
 // Each recorded resource becomes what @pulumi/policy hands a rule: `props` are the inputs with
@@ -17,9 +18,9 @@ import {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import type { RecordedResource } from "../plan/run-program";
-import { DEFAULT_ENFORCEMENT } from "./defaults";
-import { Rule, rules as packRules } from "./rules";
+import { RecordedResource } from "../contract/resources";
+import { DEFAULT_ENFORCEMENT } from "../policies/defaults";
+import { Rule, rules as packRules } from "../policies/rules";
 
 export interface Verdict {
     policy: string;

@@ -1,0 +1,41 @@
+// The folder layout and its owner (components/scripts/sealer-layout.sh): the user and group the
+// slots and workers run as, the production tree <sealer root>/nfs/<storage-ip>/{cache,sealed}
+// (when the host has one) and each slot's work folder with its tmp/, mode 2775.
+import { ResolvedHost } from "../../config/resolved";
+import { StepEnv } from "../../contract/keys";
+import { tableField } from "../host-command";
+import { HostStep } from "./step";
+
+export const LayoutEnv = {
+    /** Empty on a host without the production tree (`sealer: false`). */
+    sealerRoot: "SEALBENCH_SEALER_ROOT",
+    user: "SEALBENCH_SEALER_USER",
+    group: "SEALBENCH_SEALER_GROUP",
+    createUser: "SEALBENCH_CREATE_USER",
+    /** Space-separated storage node addresses: <root>/nfs/<ip>/{cache,sealed}. */
+    storageNodes: "SEALBENCH_STORAGE_NODES",
+    /** Newline-separated folders to own as well: the slots' work folders and their tmp/. */
+    extraDirs: "SEALBENCH_EXTRA_DIRS",
+    /** What the step made or re-owned, so delete undoes exactly that. */
+    layoutState: "SEALBENCH_LAYOUT_STATE",
+} as const;
+
+export function layoutEnv(host: ResolvedHost): Record<string, string> {
+    return {
+        [StepEnv.host]: host.name,
+        [LayoutEnv.sealerRoot]: host.sealer?.root ?? "",
+        [LayoutEnv.user]: host.user.name,
+        [LayoutEnv.group]: host.user.group,
+        [LayoutEnv.createUser]: String(host.user.createUser),
+        [LayoutEnv.storageNodes]: (host.sealer?.storageNodes ?? []).join(" "),
+        [LayoutEnv.extraDirs]: host.slots.flatMap((s) => [s.workDir, `${s.workDir}/tmp`]).map((d) => tableField(d, "folder")).join("\n"),
+        [LayoutEnv.layoutState]: host.paths.layoutState,
+    };
+}
+
+export const layoutStep: HostStep = {
+    role: "layout",
+    // Nothing to lay out on a host with neither a production tree nor slots.
+    applies: (host) => host.sealer !== undefined || host.slots.length > 0,
+    args: (host) => ({ script: "sealer-layout.sh", env: layoutEnv(host) }),
+};

@@ -1,0 +1,118 @@
+// Storage mounts and the boot-disk guard (components/scripts/mounts.sh): NFS shares, block
+// devices and OCI block volumes into fstab and mounted; every folder that must be on a big disk
+// checked against the boot disk. Its environment is what the boot-disk policy reads (StorageEnv).
+import * as pulumi from "@pulumi/pulumi";
+import { ResolvedHost } from "../../config/resolved";
+import { BigDiskPath, StorageEnv, StorageMountFact } from "../../contract/keys";
+import { tableField } from "../host-command";
+import { iscsiDevicePath } from "./iscsi";
+import { HostStep, IscsiTarget } from "./step";
+
+/** The script's own inputs (policies read StorageEnv only). */
+export const MountsEnv = {
+    /** The fstab the mounts (and the hugepages mount) are written to. */
+    fstab: "SEALBENCH_FSTAB",
+    /** One "kind|source|mountPoint|fsType|options|format" line per mount. */
+    mountTable: "SEALBENCH_MOUNT_TABLE",
+    /** One "role|folder" line per folder that must be on a big disk. */
+    bigDiskTable: "SEALBENCH_BIG_DISK_TABLE",
+    /** What the step changed, so delete undoes exactly that. */
+    mountsState: "SEALBENCH_MOUNTS_STATE",
+} as const;
+
+/** A storage mount as the mounts script takes it (declared mounts and OCI block volumes alike). */
+export interface MountSpec {
+    kind: "nfs" | "block" | "existing";
+    /** NFS "server:/export" or a device path; "" for an existing mount without a declared device. */
+    source: string;
+    mountPoint: string;
+    fsType: string;
+    options: string;
+    format: boolean;
+    sizeGb?: number;
+}
+
+/** The host's declared storage as mount specs. */
+export function declaredMounts(host: ResolvedHost): MountSpec[] {
+    return host.storage.map((m): MountSpec => {
+        switch (m.kind) {
+            case "nfs":
+                return { kind: "nfs", source: m.source, mountPoint: m.mountPoint, fsType: "nfs", options: m.options, format: false, sizeGb: m.sizeGb };
+            case "block":
+                return { kind: "block", source: m.device, mountPoint: m.mountPoint, fsType: m.fsType, options: m.options, format: m.format, sizeGb: m.sizeGb };
+            case "existing":
+                return { kind: "existing", source: m.device ?? "", mountPoint: m.mountPoint, fsType: "", options: "", format: false, sizeGb: m.sizeGb };
+        }
+    });
+}
+
+/**
+ * OCI block volumes as block mounts: a fresh volume has no filesystem, so it is formatted once.
+ * Without targets (at plan time, before attachment) the device is left empty: what policies read
+ * must be known in a preview, and only the script needs the device.
+ */
+export function ociVolumeMounts(host: ResolvedHost, targets?: IscsiTarget[]): MountSpec[] {
+    if (host.target.kind !== "oci") return [];
+    const volumes = host.target.blockVolumes;
+    if (targets && targets.length !== volumes.length) throw new Error(`${volumes.length} block volumes but ${targets.length} iSCSI targets`);
+    return volumes.map((v, i) => ({
+        kind: "block",
+        source: targets ? iscsiDevicePath(targets[i]) : "",
+        mountPoint: v.mountPoint,
+        fsType: v.fsType,
+        // _netdev: wait for the network (iSCSI) at boot; nofail: a missing volume must not stop the boot.
+        options: "defaults,noatime,_netdev,nofail",
+        format: true,
+        sizeGb: v.sizeGb,
+    }));
+}
+
+/** Folders that must be on a big disk: the sealer root (when the host has one), every slot's scratch and the parameters. */
+export function bigDiskPaths(host: ResolvedHost): BigDiskPath[] {
+    return [
+        ...(host.sealer ? [{ role: "sealer" as const, path: host.sealer.root }] : []),
+        ...host.slots.map((s): BigDiskPath => ({ role: "slot-scratch", path: s.workDir })),
+        { role: "parameters", path: host.parameters.folder },
+    ];
+}
+
+/** The mounts script's table: one "kind|source|mountPoint|fsType|options|format" line per mount. */
+export function mountTable(mounts: MountSpec[]): string {
+    return mounts.map((m) => [m.kind, m.source, m.mountPoint, m.fsType, m.options, String(m.format)].map((f) => tableField(f, "mount field")).join("|")).join("\n");
+}
+
+/** Environment of the mounts step: StorageEnv (read by policies) and the script's own tables. */
+export function storageEnv(host: ResolvedHost, mounts: MountSpec[] = declaredMounts(host)): Record<string, string> {
+    const facts = mounts.map((m): StorageMountFact => ({
+        kind: m.kind,
+        mountPoint: m.mountPoint,
+        ...(m.source ? { source: m.source } : {}),
+        ...(m.sizeGb !== undefined ? { sizeGb: m.sizeGb } : {}),
+    }));
+    const big = bigDiskPaths(host);
+    return {
+        [StorageEnv.host]: host.name,
+        [StorageEnv.bootDisk]: host.facts.bootDisk ?? "",
+        [StorageEnv.mounts]: JSON.stringify(facts),
+        [StorageEnv.bigDiskPaths]: JSON.stringify(big),
+        [StorageEnv.allowBootDisk]: String(host.allowBootDisk),
+        [MountsEnv.fstab]: host.paths.fstab,
+        [MountsEnv.mountsState]: host.paths.mountsState,
+        [MountsEnv.mountTable]: mountTable(mounts),
+        [MountsEnv.bigDiskTable]: big.map((b) => `${b.role}|${tableField(b.path, "folder")}`).join("\n"),
+    };
+}
+
+export const mountsStep: HostStep = {
+    role: "mounts",
+    applies: () => true,
+    args: (host, ctx) => {
+        if (host.target.kind !== "oci" || ctx.attachments.length === 0) return { script: "mounts.sh", env: storageEnv(host) };
+        // What policies read is known now; only the table the script reads waits for the devices.
+        const env: Record<string, pulumi.Input<string>> = {
+            ...storageEnv(host, [...declaredMounts(host), ...ociVolumeMounts(host)]),
+            [MountsEnv.mountTable]: ctx.iscsiTargets.apply((t) => mountTable([...declaredMounts(host), ...ociVolumeMounts(host, t)])),
+        };
+        return { script: "mounts.sh", env };
+    },
+};

@@ -1,0 +1,206 @@
+// The one schema of a sealbench stack (config namespace `sealbench`): zod types for every key,
+// with the units and defaults the rest of the code relies on. config/resolve.ts applies it once;
+// config/reference.ts renders the README's reference table from it.
+import * as path from "path";
+import { z } from "zod";
+import { parseCpuset } from "./cpuset";
+
+// ---------------------------------------------------------------------------------------------
+// Units and small types
+
+/** Sector sizes benchy and the proofs know, in bytes. */
+export const SECTOR_BYTES = {
+    "2KiB": 2048,
+    "8MiB": 8 * 2 ** 20,
+    "512MiB": 512 * 2 ** 20,
+    "32GiB": 32 * 2 ** 30,
+    "64GiB": 64 * 2 ** 30,
+} as const;
+export type SectorSize = keyof typeof SECTOR_BYTES;
+export const HUGEPAGE_BYTES = { "2MiB": 2 * 2 ** 20, "1GiB": 2 ** 30 } as const;
+export type Phase = "p1" | "p2" | "p34";
+
+const sectorSize = z.enum(Object.keys(SECTOR_BYTES) as [SectorSize, ...SectorSize[]]);
+const absolutePath = z.string().regex(/^\/(?!.*\/\.\.?(\/|$)).*$/, "expected an absolute path like /mnt/storage, without . or ..");
+// fstab separates its fields with whitespace: a space in a mount point or its options would
+// split the line (findmnt --verify: parse error).
+const mountPoint = absolutePath.regex(/^[^ \t\n]+$/, "expected a mount point without spaces or tabs (fstab separates its fields with whitespace)");
+const mountOptions = z.string().regex(/^[^ \t\n|]+$/, "expected mount options like defaults,noatime, without spaces, tabs or | (fstab separates its fields with whitespace)");
+const devicePath = z.string().regex(/^\/dev\/(?!(?:.*\/)?\.\.?(?:\/|$))\S+$/, "expected a device path like /dev/md1, without . or ..");
+// An OpenSSH public key line: type, base64, optional comment.
+const publicKey = z
+    .string()
+    .regex(/^(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}(?: [^\n]*)?$/, 'expected an OpenSSH public key like "ssh-ed25519 AAAAC3Nza… comment"');
+const cpusetText = z.string().superRefine((text, ctx) => {
+    try {
+        parseCpuset(text);
+    } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message });
+    }
+});
+export const configKeyName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "expected the name of a secret config key, like sshPrivateKey");
+const hostName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "expected a lowercase name of letters, digits and -, starting with a letter (it names resources)");
+const positiveGb = z.number().positive();
+
+// ---------------------------------------------------------------------------------------------
+// The schema
+
+const localTarget = z.strictObject({ kind: z.literal("local") });
+const sshTarget = z.strictObject({
+    kind: z.literal("ssh"),
+    address: z.string().regex(/^[A-Za-z0-9._:%-]+$/, "expected an IP address or DNS name (letters, digits, . - :), without spaces").describe("IP address or DNS name to reach over SSH."),
+    port: z.int().min(1).max(65535).default(22),
+    user: z.string().min(1).default("root").describe("SSH user; needs root or passwordless sudo."),
+    hostKey: publicKey.optional().describe("The host's public key (\"ssh-ed25519 AAAA…\"); pinning it is a policy (host-key-pinned)."),
+    privateKey: configKeyName.default("sshPrivateKey").describe("Name of the secret config key that holds the private key. Defaults to sshPrivateKey."),
+});
+const ociBlockVolume = z.strictObject({
+    name: hostName,
+    sizeGb: z.int().min(50).max(32768), // GB, OCI's limits
+    vpusPerGb: z.int().min(0).max(120).default(10), // 10 = balanced performance
+    mountPoint,
+    fsType: z.enum(["xfs", "ext4"]).default("xfs"),
+});
+const ociTarget = z.strictObject({
+    kind: z.literal("oci"),
+    compartmentId: z.string().min(1).describe("OCID of the compartment the instance is made in."),
+    availabilityDomain: z.string().min(1),
+    shape: z.string().min(1).default("BM.Standard.E4.128").describe("Bare-metal shape, e.g. BM.Standard.E2.64 or BM.Standard.E4.128."),
+    imageId: z.string().min(1).describe("OCID of the boot image (Oracle Linux, Ubuntu…)."),
+    // An OCID says nothing about the OS, and the package names differ by family.
+    osFamily: z.enum(["rhel", "debian"]).default("rhel").describe("The image's OS family: \"rhel\" (Oracle Linux, RHEL) or \"debian\" (Ubuntu, Debian); cloud-init installs the iSCSI and NFS tools under that family's names. Defaults to rhel."),
+    subnetId: z.string().min(1),
+    bootVolumeSizeGb: z.int().min(50).max(32768).default(200).describe("GB. The notes' 39 GB root disk filled up with one leaked temp file. Defaults to 200."),
+    user: z.string().min(1).default("opc"),
+    sshPublicKey: publicKey.describe("Public key put in the instance's ssh_authorized_keys."),
+    privateKey: configKeyName.default("sshPrivateKey"),
+    hostKey: publicKey.optional(),
+    blockVolumes: z.array(ociBlockVolume).default([]).describe("Block volumes attached over iSCSI (bare metal has no paravirtualized attachment) and mounted."),
+});
+const target = z.discriminatedUnion("kind", [localTarget, sshTarget, ociTarget]);
+
+const facts = z.strictObject({
+    cpus: z.union([z.int().min(1).max(4096), z.literal("auto")]).describe("Logical CPUs; \"auto\" (local targets only) reads this machine's."),
+    memoryGb: z.union([positiveGb, z.literal("auto")]).describe("GB of memory; \"auto\" (local targets only) reads this machine's."),
+    bootDisk: devicePath.optional().describe("The disk that holds /, e.g. /dev/sda. The boot-disk guard compares disks, not partitions."),
+    numaNodes: z.array(cpusetText).optional().describe("Each NUMA node's CPUs, e.g. [\"0-47\", \"48-95\"]."),
+});
+
+const storageMount = z.discriminatedUnion("kind", [
+    z.strictObject({
+        kind: z.literal("nfs"),
+        source: z.string().regex(/^[^\s:]+:\/\S*$/, "expected an NFS export like 10.10.10.21:/sealer"),
+        mountPoint,
+        options: mountOptions.default("rw,hard,noatime,nfsvers=4.1"),
+        sizeGb: positiveGb.optional(),
+    }),
+    z.strictObject({
+        kind: z.literal("block"),
+        device: devicePath,
+        mountPoint,
+        fsType: z.enum(["xfs", "ext4"]).default("xfs"),
+        format: z.boolean().default(false).describe("Make a filesystem when the device has none. Never formats a device that has one."),
+        options: mountOptions.default("defaults,noatime"),
+        sizeGb: positiveGb.optional(),
+    }),
+    z.strictObject({
+        kind: z.literal("existing").describe("A mount point that is already there; the guard still checks its disk."),
+        mountPoint,
+        device: devicePath.optional(),
+        sizeGb: positiveGb.optional(),
+    }),
+]);
+
+const user = z.strictObject({
+    name: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("fil").describe("The account the bench slots and the worker run as; owns the host's folders."),
+    group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().describe("Group with write access to the folders. Defaults to the user's name."),
+    createUser: z.boolean().default(true).describe("Create the user and group when missing."),
+});
+
+// A bench host has no production pipeline: `sealer: false` leaves /sealer out (no layout, no
+// boot-disk guard on a folder nobody uses).
+const sealer = z.union([
+    z.literal(false),
+    z.strictObject({
+        root: absolutePath.default("/sealer").describe("Local dir of force-remote-worker (config.toml local_dir)."),
+        storageNodes: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, "expected an IP address or host name")).default([]).describe("Storage servers named in the scheduler's storage-nodes table: /sealer/nfs/<ip>/{cache,sealed}."),
+    }),
+]);
+
+const hugepages = z.strictObject({
+    count: z.int().min(0).default(0).describe("Pages to reserve; 0 turns hugepages off. Defaults to 0."),
+    pageSize: z.enum(["2MiB", "1GiB"]).default("2MiB"),
+    mountPoint: mountPoint.default("/mnt/hugepages").describe("hugetlbfs mount point."),
+});
+
+const parameters = z.strictObject({
+    folder: absolutePath.optional().describe("Defaults to <first storage mount>/filecoin-proof-parameters: the root disk is too small."),
+    link: absolutePath.default("/var/tmp/filecoin-proof-parameters").describe("Where lotus and benchy look by default; made a symlink to the folder."),
+    // The fetch is curl with -L: file:// or ftp:// would read the host's own files or leave HTTP's checks.
+    gateway: z.string().regex(/^https?:\/\/[^\s/]+\/\S*$/, "expected an http(s) URL prefix like https://proofs.filecoin.io/ipfs/ (the CID is appended)").default("https://proofs.filecoin.io/ipfs/"),
+    manifest: z
+        .string()
+        .min(1)
+        .refine((m) => path.isAbsolute(m) || !path.normalize(m).startsWith(".."), "expected a file inside the project, like parameters.json (or an absolute path)")
+        .default("parameters.json").describe("parameters.json (name → cid, digest, sector_size), relative to the project."),
+});
+
+const image = z.strictObject({
+    variant: z.enum(["debian", "centos7"]).default("debian").describe("\"debian\": maintained base with ocl-icd-opencl-dev; \"centos7\": the notes' image, via the vault."),
+    base: z.string().min(1).optional().describe("Base image; defaults to debian:bookworm-slim or centos:centos7 by variant."),
+    extraPackages: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+_:-]*$/, "expected a package name")).default([]),
+    name: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/).default("sealbench-bench"),
+});
+
+const bench = z.strictObject({
+    workDir: absolutePath.optional().describe("Per-slot work folders (and their tmp/). Defaults to <first storage mount>/bench."),
+    benchyDir: absolutePath.default("/root/worker").describe("Host folder holding the user's benchy binary, mounted at the same path. Defaults to /root/worker."),
+    privileged: z.boolean().default(false).describe("The notes' workaround for \"permission denied\"; ownership fixes that. Defaults to false."),
+    rustLog: z.string().default("info"),
+});
+
+const slot = z.strictObject({
+    phase: z.enum(["p1", "p2", "p34"]).describe("benchy force phase the slot runs: --p1, --p2 or --p34."),
+    sectorSize: sectorSize.optional().describe("Defaults to the host's sectorSize."),
+    cpuset: cpusetText.optional().describe("Explicit CPUs for one slot, e.g. \"0-45\"."),
+    count: z.int().min(1).max(1024).optional().describe("How many slots this entry makes. Defaults to 1, or with cpusPerSlot to as many as fit (p1 and p2 only: p34 slots need count)."),
+    cpusPerSlot: z.int().min(1).optional().describe("CPUs per slot; without it the slots share the free CPUs evenly."),
+    proofThreads: z.int().min(1).max(256).optional().describe("p34 only: BELLMAN_PROOF_THREADS. Defaults to 5 (the notes'; benchy's own default is 10)."),
+    memoryGb: positiveGb.optional().describe("p34 only: memory limit, GB. Defaults to 45 + 30 × proofThreads at 32 GiB, scaled by size."),
+});
+
+export const hostSchema = z.strictObject({
+    name: hostName.describe("Unique host name; it prefixes the host's resources."),
+    target,
+    facts,
+    reservedCpus: z.union([z.int().min(0), cpusetText]).default(2).describe("CPUs kept free of slots for the OS and SSH: a count (the lowest CPUs) or a cpuset. Defaults to 2."),
+    memoryReserveGb: z.number().min(0).default(16).describe("GB of memory kept for the OS when sizing hugepages and C2. Defaults to 16."),
+    sectorSize: sectorSize.default("32GiB"),
+    storage: z.array(storageMount).default([]),
+    user: user.default(user.parse({})),
+    sealer: sealer.default({ root: "/sealer", storageNodes: [] }).describe("The production pipeline's folder tree, or false for a host without one (a bench host)."),
+    hugepages: hugepages.default(hugepages.parse({})),
+    parameters: parameters.default(parameters.parse({})),
+    image: image.default(image.parse({})),
+    bench: bench.default(bench.parse({})),
+    slots: z.array(slot).default([]),
+    allowBootDisk: z.boolean().default(false).describe("Skip the boot-disk guard. Only for the dev stack, whose folders live on the laptop's disk."),
+});
+export type HostInput = z.input<typeof hostSchema>;
+export type ParsedHost = z.output<typeof hostSchema>;
+
+export const stackKeys = z.looseObject({
+    root: z.string().min(1).optional().describe("A local folder that every host path is put under (dev: nothing outside the project)."),
+    defaults: z.looseObject({}).optional().describe("Values every host starts from; a host's own values win (objects merge, lists replace)."),
+    hosts: z.array(z.unknown()).min(1, "expected at least one host"),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Parsed parts the resolved config keeps as they are
+
+export type Target = ParsedHost["target"];
+export type StorageMount = ParsedHost["storage"][number];
+export type OciTarget = Extract<Target, { kind: "oci" }>;
+export type OsFamily = OciTarget["osFamily"];
+export type SshTarget = Extract<Target, { kind: "ssh" }>;
+export type RemoteTarget = SshTarget | OciTarget;
