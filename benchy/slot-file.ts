@@ -18,23 +18,25 @@ const cpusetText = z.string().superRefine((text, ctx) => {
     }
 });
 
-export const slotFileSchema = z
-    .object({
-        /** Stack host name, e.g. "dev". */
-        host: z.string().min(1).optional(),
-        /** Slot (container) name, e.g. "p2-1". */
-        slot: z.string().min(1),
-        phase: z.enum(["p1", "p2", "p34"]),
-        /** The container's cpuset as Docker was given it, e.g. "0-45". */
-        cpuset: cpusetText,
-        /** CPUs in the cpuset; when written it must agree with the cpuset. */
-        cpus: z.number().int().positive().optional(),
-        sectorBytes: z.number().int().positive().optional(),
-        /** p34: the container's memory limit, GB (10^9 bytes). */
-        memoryGb: z.number().positive().optional(),
-        /** p34: BELLMAN_PROOF_THREADS. */
-        proofThreads: z.number().int().positive().optional(),
-    })
+/** The fields of a slot file, before the checks across fields (collect's facts.json extends it). */
+export const slotFileShape = z.object({
+    /** Stack host name, e.g. "dev". */
+    host: z.string().min(1).optional(),
+    /** Slot (container) name, e.g. "p2-1". */
+    slot: z.string().min(1),
+    phase: z.enum(["p1", "p2", "p34"]),
+    /** The container's cpuset as Docker was given it, e.g. "0-45". */
+    cpuset: cpusetText,
+    /** CPUs in the cpuset; when written it must agree with the cpuset. */
+    cpus: z.number().int().positive().optional(),
+    sectorBytes: z.number().int().positive().optional(),
+    /** p34: the container's memory limit, GB (10^9 bytes). */
+    memoryGb: z.number().positive().optional(),
+    /** p34: BELLMAN_PROOF_THREADS. */
+    proofThreads: z.number().int().positive().optional(),
+});
+
+export const slotFileSchema = slotFileShape
     .strict()
     .superRefine((s, ctx) => {
         if (s.cpus === undefined) return;
