@@ -60,8 +60,15 @@ function folderTree(root: string): Tree {
     return tree;
 }
 
+/** Runs and facts of a tree of files (relative path → bytes), as an archive holds them. */
+export function treeInputs(tree: ReadonlyMap<string, Buffer>, where: string, label = ""): Inputs {
+    const out: Inputs = { runs: [], facts: [] };
+    readTree(tree, where, out, label);
+    return out;
+}
+
 /** Logs and reports of a tree, in name order; `where` prefixes names in errors, `label` in run names (archives). */
-function readTree(tree: Tree, where: string, out: Inputs, label: string): void {
+function readTree(tree: ReadonlyMap<string, Buffer>, where: string, out: Inputs, label: string): void {
     for (const name of [...tree.keys()].sort()) {
         const base = path.posix.basename(name);
         if (base === FACTS_FILE) out.facts.push({ where: `${where}${name}`, text: tree.get(name)!.toString("utf8") });
@@ -76,7 +83,7 @@ function fileRuns(log: string, where: string, text: string, slot: SlotFile | und
 }
 
 /** The slot.json of a log at `name`: beside it, or in the folder above (`<slot>/logs/x.log` → `<slot>/slot.json`). `where` prefixes the file's name in errors. */
-function slotFor(tree: Tree, name: string, where: string): SlotFile | undefined {
+function slotFor(tree: ReadonlyMap<string, Buffer>, name: string, where: string): SlotFile | undefined {
     const dir = path.posix.dirname(name);
     for (const candidate of [path.posix.join(dir, SLOT_FILE), path.posix.join(dir, "..", SLOT_FILE)]) {
         const key = path.posix.normalize(candidate);
