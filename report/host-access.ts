@@ -97,8 +97,8 @@ export class SshAccess implements HostAccess {
         ];
     }
 
-    /** Runs one command of the remote script and returns its stdout. */
-    private remote(...args: string[]): string {
+    /** Runs one command of collect-remote.sh on the host and returns its stdout (tests drive the steps one by one). */
+    remote(...args: string[]): string {
         const env = this.opts.remoteDir ? `SEALBENCH_COLLECT_DIR=${shellWord(this.opts.remoteDir)} ` : "";
         const r = spawnSync("ssh", this.sshArgs(`${env}bash -s -- ${args.map(shellWord).join(" ")}`), { input: REMOTE_SCRIPT, encoding: "utf8", timeout: 120_000 });
         if (r.status !== 0) throw new Error(`collect on ${this.describe}: ${args[0]} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().slice(-500)}`);

@@ -126,12 +126,18 @@ async function stateOfStack(stackFile: string, privateKey: string): Promise<unkn
         .map((r) => {
             const inputs = { ...r.plainInputs };
             if (inputs.connection) inputs.connection = { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", plaintext: JSON.stringify({ ...(inputs.connection as object), privateKey }) };
-            return { urn: r.urn, type: r.type, custom: true, inputs };
+            // The plan runs as stack "plan"; the state is the "bench" stack's, as the engine would name it.
+            return { urn: r.urn.replace(/^urn:pulumi:plan::/, "urn:pulumi:bench::"), type: r.type, custom: true, id: r.name, inputs };
         });
     return { version: 3, deployment: { resources: [{ urn: "urn:pulumi:bench::sealbench::pulumi:pulumi:Stack::sealbench-bench", type: "pulumi:pulumi:Stack", outputs: { hosts: plan.run.outputs } }, ...resources] } };
 }
 
 const describeSsh = describeNeeding("sshd and ip netns", sshHostMissing());
+const PULUMI_ENV = { ...process.env, PULUMI_CONFIG_PASSPHRASE: "", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" };
+const describePulumi = describeNeeding(
+    "the Pulumi CLI",
+    spawnSync("pulumi", ["version"], { env: PULUMI_ENV, stdio: "ignore" }).status === 0 ? undefined : "no `pulumi` on PATH (.ci/run puts the engine built by .ci/engine.sh there)",
+);
 
 describeSsh("collect over SSH, detached on the host and resumed", () => {
     const host = new NamespaceSshHost();
@@ -243,12 +249,14 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
         ]);
     });
 
-    it("npm run collect -- --state: the same archive from the command line; a wrong host key is refused", () => {
+    it("npm run collect -- --state: the same archive from the command line; a wrong host key is refused", async () => {
         const out = path.join(tmp, "cli-out");
         const r = spawnSync("npx", ["tsx", "bin/collect.ts", "--state", statePath, "--out", out], { encoding: "utf8" });
         expect(r.status, r.stderr).toBe(0);
         expect(r.stderr).toContain(`collect: wrote ${path.join(out, "bench-logs.tar.gz")}`);
-        expect(sha(path.join(out, "bench-logs.tar.gz"))).toBe(sha(path.join(tmp, "ssh-local", "bench-logs.tar.gz")));
+        const [t] = targetsFromState("bench", JSON.parse(fs.readFileSync(statePath, "utf8")));
+        const local = await collect("bench", [{ facts: t.facts, access: new LocalAccess() }], path.join(tmp, "cli-local"));
+        expect(sha(path.join(out, "bench-logs.tar.gz"))).toBe(sha(local.archive));
 
         const state = fs.readFileSync(statePath, "utf8").split(host.hostKey.split(" ")[1]).join("AAAAC3NzaC1lZDI1NTE5AAAAIOr5bbJ6hQ1yPz7v4GQ9dE2fJ7mD8nq3ytlzS9dHc3xY");
         const wrong = path.join(tmp, "wrong-key.json");
@@ -256,6 +264,74 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
         const refused = spawnSync("npx", ["tsx", "bin/collect.ts", "--state", wrong, "--out", path.join(tmp, "wrong-out")], { encoding: "utf8" });
         expect(refused.status).toBe(2);
         expect(refused.stderr).toMatch(/collect on root@.+: start failed \(exit 255\): .*Host key verification failed/s);
+    });
+
+    it("the host builds the archive in a session of its own, which outlives the SSH session that started it", async () => {
+        const [t] = targetsFromState("bench", JSON.parse(fs.readFileSync(statePath, "utf8")));
+        // A big (sparse) log makes the build take a while: long enough to watch it after `start` returned.
+        const dir = path.join(host.root, "big/logs");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.closeSync(fs.openSync(path.join(dir, "big.log"), "w"));
+        fs.truncateSync(path.join(dir, "big.log"), 1024 << 20);
+        const access = new SshAccess(t.ssh!, { stateDir: path.join(tmp, "big-partial") });
+        const key = "00000000000000b1";
+        try {
+            expect(access.remote("start", key, dir).trim()).toBe("building");
+            // The SSH session that started it is over; the builder is still at work, its own session leader.
+            const pid = fs.readFileSync(`/var/tmp/sealbench-collect/${key}.pid`, "utf8").trim();
+            const [sid] = execFileSync("ps", ["-o", "sid=,ppid=", "-p", pid], { encoding: "utf8" }).trim().split(/\s+/);
+            expect(sid).toBe(pid);
+            expect(access.remote("status", key).trim()).toBe("building");
+            let status = "";
+            for (let i = 0; i < 300 && !status.startsWith("ready"); i++) {
+                await new Promise((r) => setTimeout(r, 200));
+                status = access.remote("status", key).trim();
+            }
+            expect(status).toMatch(/^ready \d+ [0-9a-f]{64}$/);
+            expect(Number(status.split(" ")[1])).toBeGreaterThan(1024 << 20);
+        } finally {
+            access.remote("done", key);
+            access.close();
+            fs.rmSync(path.join(host.root, "big"), { recursive: true, force: true });
+        }
+        expect(fs.readdirSync("/var/tmp/sealbench-collect").filter((f) => f.startsWith(key))).toEqual([]);
+    });
+
+        describePulumi("through the Pulumi CLI", () => {
+        it("npm run collect -- --stack exports the stack's state with its secrets and collects from it", async () => {
+            // A file backend of its own, holding the state above as `pulumi stack import` takes it
+            // (the stack's passphrase secrets provider: the shown key is encrypted on import).
+            const backend = path.join(tmp, "backend");
+            fs.mkdirSync(backend);
+            const env = { ...PULUMI_ENV, PULUMI_BACKEND_URL: `file://${backend}` };
+            // `stack init` writes Pulumi.bench.yaml where it runs: a project folder of its own, not the checkout.
+            const project = path.join(tmp, "project");
+            fs.mkdirSync(project);
+            fs.copyFileSync("Pulumi.yaml", path.join(project, "Pulumi.yaml"));
+            const pulumi = (...args: string[]) => {
+                const r = spawnSync("pulumi", args, { env, cwd: project, encoding: "utf8" });
+                if (r.status !== 0) throw new Error(`pulumi ${args.join(" ")}: ${r.stderr}`);
+                return r.stdout;
+            };
+            pulumi("stack", "init", "bench");
+            const state = JSON.parse(fs.readFileSync(statePath, "utf8"));
+            state.deployment.secrets_providers = JSON.parse(pulumi("stack", "export", "--stack", "bench")).deployment.secrets_providers;
+            const importFile = path.join(tmp, "import.json");
+            fs.writeFileSync(importFile, JSON.stringify(state));
+            pulumi("stack", "import", "--stack", "bench", "--file", importFile);
+            // At rest the key is encrypted: collect must ask for it shown.
+            expect(pulumi("stack", "export", "--stack", "bench")).not.toContain("PRIVATE KEY");
+
+            const out = path.join(tmp, "stack-out");
+            const r = spawnSync("npx", ["tsx", "bin/collect.ts", "--stack", "bench", "--out", out], { env, encoding: "utf8" });
+            expect(r.status, r.stderr).toBe(0);
+            const [t] = targetsFromState("bench", JSON.parse(fs.readFileSync(statePath, "utf8")));
+            const local = await collect("bench", [{ facts: t.facts, access: new LocalAccess() }], path.join(tmp, "stack-local"));
+            expect(sha(path.join(out, "bench-logs.tar.gz"))).toBe(sha(local.archive));
+            const wrong = spawnSync("npx", ["tsx", "bin/collect.ts", "--stack", "nosuch", "--out", out], { env, encoding: "utf8" });
+            expect(wrong.status).toBe(2);
+            expect(wrong.stderr).toMatch(/^collect: pulumi stack export --stack nosuch failed: .*no stack named 'nosuch' found/ms);
+        });
     });
 });
 
@@ -273,6 +349,13 @@ describe("collect's errors", () => {
         };
         expect(() => targetsFromState("s", state)).toThrow("stack s, host h: the connection's private key is still encrypted; export the state with --show-secrets (and PULUMI_CONFIG_PASSPHRASE set)");
         expect(() => targetsFromState("s", state, "nope")).toThrow('stack s has no host "nope" (hosts: h)');
+    });
+
+    it("the host side, report/scripts/collect-remote.sh, is shellcheck-clean", () => {
+        const r = spawnSync("shellcheck", ["report/scripts/collect-remote.sh"], { encoding: "utf8" });
+        expect(r.error, "shellcheck is not installed (.ci/run installs it)").toBeUndefined();
+        expect(r.stdout).toBe("");
+        expect(r.status).toBe(0);
     });
 
     it("the command line wants one of --stack and --state", () => {
