@@ -3,6 +3,7 @@
 // seeds/000). The markers are the notes' own.
 
 export type LoggedPhase = "p1" | "p2" | "p3" | "p4";
+export const PHASES: readonly LoggedPhase[] = ["p1", "p2", "p3", "p4"];
 
 /** Start and end lines of each phase, as benchy and filecoin_proofs log them. */
 export const PHASE_MARKERS: Record<LoggedPhase, { start: RegExp; end: RegExp }> = {
@@ -13,6 +14,16 @@ export const PHASE_MARKERS: Record<LoggedPhase, { start: RegExp; end: RegExp }> 
     // p4 (C2) starts once the groth parameters are loaded: loading them is not counted.
     p4: { start: /got groth params \(\d+\) while sealing/, end: /seal_commit_phase2:\s*finish\b/ },
 };
+
+/**
+ * C2 is entered well before its timed start: the 45 GB parameter file is read first, and that is
+ * where the notes' out-of-memory panic struck. A panic after this line and before "got groth
+ * params" is a failed p4 that never started its clock.
+ */
+const P4_ENTERED = /seal_commit_phase2:\s*start\b/;
+
+/** A Rust panic (the notes' C2 out of memory: `index 42671800440 out of range for slice of length 42671800320`). */
+const PANIC = /panicked at|out of range for slice/;
 
 const STAMP = /(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/;
 
@@ -25,34 +36,116 @@ export interface PhaseRun {
     seconds?: number;
 }
 
-/** Every phase found in one log's text, in the order they start. */
-export function phaseRuns(log: string, text: string): PhaseRun[] {
-    const runs: PhaseRun[] = [];
-    const open = new Map<LoggedPhase, PhaseRun>();
-    for (const line of text.split("\n")) {
+export type RunStatus = "finished" | "running" | "failed";
+
+/** A phase as read from a log, with what identifies it and how it ended. */
+export interface ScannedRun extends PhaseRun {
+    status: RunStatus;
+    /** The start and end lines as logged: two logs with both identical are one run copied. */
+    startLine: string;
+    endLine?: string;
+    /** Failed runs: the panic, and the line it is on (1-based). */
+    error?: string;
+}
+
+/** Every phase found in one log's text, in the order they start, with how each ended. */
+export function scanLog(log: string, text: string): ScannedRun[] {
+    const runs: ScannedRun[] = [];
+    const open = new Map<LoggedPhase, ScannedRun>();
+    let lastStamp: string | undefined;
+    let p4Entered: { stamp: string; line: string } | undefined;
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].replace(/\r$/, "");
+        // Panic lines carry no timestamp: the failure is dated by the last line that had one.
+        if (PANIC.test(line)) {
+            const error = `line ${i + 1}: ${panicMessage(line)}`;
+            const failing = [...open.values()].pop();
+            if (failing) {
+                failing.status = "failed";
+                failing.error = error;
+                failing.end = lastStamp;
+                failing.seconds = lastStamp ? seconds(failing.start, lastStamp) : undefined;
+            } else {
+                const start = p4Entered?.stamp ?? lastStamp;
+                const phase = p4Entered ? "p4" : phaseAfter(runs, log);
+                const run: ScannedRun = { log, phase, start: start ?? "", status: "failed", startLine: p4Entered?.line ?? line, error };
+                if (start && lastStamp) {
+                    run.end = lastStamp;
+                    run.seconds = seconds(start, lastStamp);
+                }
+                runs.push(run);
+            }
+            // benchy is gone: a backtrace follows, not more phases.
+            break;
+        }
         const stamp = STAMP.exec(line)?.[0];
         if (!stamp) continue;
-        for (const phase of Object.keys(PHASE_MARKERS) as LoggedPhase[]) {
+        lastStamp = stamp;
+        if (P4_ENTERED.test(line)) p4Entered = { stamp, line };
+        for (const phase of PHASES) {
             const m = PHASE_MARKERS[phase];
             if (m.start.test(line) && !open.has(phase)) {
-                const run: PhaseRun = { log, phase, start: stamp };
+                const run: ScannedRun = { log, phase, start: stamp, status: "running", startLine: line };
                 open.set(phase, run);
                 runs.push(run);
             } else if (m.end.test(line) && open.has(phase)) {
                 const run = open.get(phase)!;
                 run.end = stamp;
-                run.seconds = (toEpoch(stamp) - toEpoch(run.start)) / 1000;
+                run.endLine = line;
+                run.seconds = seconds(run.start, stamp);
+                run.status = "finished";
                 open.delete(phase);
+                if (phase === "p4") p4Entered = undefined;
             }
         }
     }
     return runs;
 }
 
+/** Every phase found in one log's text, in the order they start (start, end and seconds only). */
+export function phaseRuns(log: string, text: string): PhaseRun[] {
+    return scanLog(log, text).map(({ log: l, phase, start, end, seconds: s }) => {
+        const run: PhaseRun = { log: l, phase, start };
+        if (end !== undefined) run.end = end;
+        if (s !== undefined) run.seconds = s;
+        return run;
+    });
+}
+
+/**
+ * The phase a panic struck when no phase was open: the one after the last that finished, or the
+ * phase the log's name says it ran (`benchy-p34-…` begins with p3), or p1, where a sector begins.
+ */
+function phaseAfter(runs: readonly ScannedRun[], log: string): LoggedPhase {
+    const done = runs.filter((r) => r.status === "finished").pop();
+    if (done) return PHASES[Math.min(PHASES.indexOf(done.phase) + 1, PHASES.length - 1)];
+    const named = /(?:^|[-_/])p(1|2|3|4|34)(?=[-_.]|$)/.exec(log)?.[1];
+    if (named) return named === "34" ? "p3" : (`p${named}` as LoggedPhase);
+    return "p1";
+}
+
+/** `thread '<unnamed>' panicked at 'index … of length …', src/…` → `panicked at 'index … of length …'`. */
+function panicMessage(line: string): string {
+    const m = /panicked at '(.*)'(?:,\s*(\S+))?/.exec(line) ?? /panicked at (\S+):\s*(.*)$/.exec(line);
+    if (m && /panicked at '/.test(line)) return `panicked: ${m[1]}${m[2] ? ` (${m[2].replace(/,$/, "")})` : ""}`;
+    if (m) return `panicked at ${m[1]} ${m[2]}`.trim();
+    return line.trim().slice(0, 300);
+}
+
+function seconds(start: string, end: string): number {
+    return (toEpoch(end) - toEpoch(start)) / 1000;
+}
+
 /** Log timestamps carry no zone; both ends share one, so UTC arithmetic gives the difference. */
-function toEpoch(stamp: string): number {
+export function toEpoch(stamp: string): number {
     const [, y, mo, d, h, mi, s] = STAMP.exec(stamp)!.map(Number);
     return Date.UTC(y, mo - 1, d, h, mi, s);
+}
+
+/** "2020-07-19 02:35:20" → "2020-07-19T02:35:20": ISO 8601, without a zone since the log has none. */
+export function isoStamp(stamp: string): string {
+    return stamp.replace(" ", "T");
 }
 
 /** 2:10:30 */
@@ -63,48 +156,5 @@ export function formatDuration(seconds: number): string {
     return `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}`;
 }
 
-export interface GroupSummary {
-    /** The log name without its run number: benchy-p2-23cpu-1.log → benchy-p2-23cpu. */
-    group: string;
-    phase: LoggedPhase;
-    runs: number;
-    meanSeconds: number;
-    minSeconds: number;
-    maxSeconds: number;
-}
-
-/** Finished runs grouped by log name less its run number, for comparing CPU splits. */
-export function summarize(runs: readonly PhaseRun[]): GroupSummary[] {
-    const groups = new Map<string, number[]>();
-    for (const r of runs) {
-        if (r.seconds === undefined) continue;
-        const key = `${r.log.replace(/\.log$/, "").replace(/-\d+$/, "")}\u0000${r.phase}`;
-        groups.set(key, [...(groups.get(key) ?? []), r.seconds]);
-    }
-    return [...groups.entries()]
-        .map(([key, secs]) => {
-            const [group, phase] = key.split("\u0000");
-            return {
-                group,
-                phase: phase as LoggedPhase,
-                runs: secs.length,
-                meanSeconds: secs.reduce((a, b) => a + b, 0) / secs.length,
-                minSeconds: Math.min(...secs),
-                maxSeconds: Math.max(...secs),
-            };
-        })
-        .sort((a, b) => a.group.localeCompare(b.group) || a.phase.localeCompare(b.phase));
-}
-
-/** The table people built in a spreadsheet, as text. */
-export function renderDurations(runs: readonly PhaseRun[]): string {
-    const rows = [["log", "phase", "start", "end", "duration"], ...runs.map((r) => [r.log, r.phase, r.start, r.end ?? "(running)", r.seconds === undefined ? "" : formatDuration(r.seconds)])];
-    const summary = summarize(runs);
-    const srows = [["group", "phase", "runs", "mean", "min", "max"], ...summary.map((g) => [g.group, g.phase, String(g.runs), formatDuration(g.meanSeconds), formatDuration(g.minSeconds), formatDuration(g.maxSeconds)])];
-    return `${table(rows)}\n\n${table(srows)}`;
-}
-
-function table(rows: string[][]): string {
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
-}
+export { summarize, renderDurations } from "./summary";
+export type { GroupSummary } from "./summary";

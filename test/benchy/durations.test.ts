@@ -6,30 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatDuration, phaseRuns, summarize } from "../../benchy/durations";
-
-const P2: [string, string, string][] = [
-    ["benchy-p2-23cpu-1.log", "2020-07-19 02:35:20", "2020-07-19 04:45:50"],
-    ["benchy-p2-23cpu-2.log", "2020-07-19 02:56:48", "2020-07-19 05:10:47"],
-    ["benchy-p2-23cpu-3.log", "2020-07-19 02:55:39", "2020-07-19 05:07:35"],
-    ["benchy-p2-23cpu-4.log", "2020-07-19 02:52:40", "2020-07-19 04:50:48"],
-    ["benchy-p2-30cpu-1.log", "2020-07-18 12:14:49", "2020-07-18 13:59:04"],
-    ["benchy-p2-30cpu-2.log", "2020-07-18 12:16:50", "2020-07-18 14:02:49"],
-    ["benchy-p2-30cpu-3.log", "2020-07-18 12:22:32", "2020-07-18 13:57:59"],
-    ["benchy-p2-46cpu-1.log", "2020-07-17 09:02:10", "2020-07-17 10:08:25"],
-    ["benchy-p2-46cpu-2.log", "2020-07-18 05:19:50", "2020-07-18 06:18:40"],
-    ["benchy-p2-7742-task-1.log", "2020-07-17 09:02:10", "2020-07-17 10:08:25"],
-    ["benchy-p2-7742-task-2.log", "2020-07-18 05:19:50", "2020-07-18 06:18:40"],
-    ["benchy-p2-cpu30-3.log", "2020-07-18 12:22:32", "2020-07-18 13:57:59"],
-];
-
-function p2Log(start: string, end: string): string {
-    return [
-        `thread_id: ThreadId(1) ${start.slice(0, 17)}15 INFO [benchy::force] using cache dir "p2-test2", sealed file "/mnt/storage/./.tmpJLmg0A", thread id is ThreadId(1)`,
-        `thread_id: ThreadId(1) ${start} INFO [filecoin_proofs::api::seal_pledge] seal_pre_commit_phase2_all_zero: start`,
-        `thread_id: ThreadId(9) ${start} DEBUG [storage_proofs::porep] generating tree c`,
-        `thread_id: ThreadId(1) ${end} INFO [benchy::force] p34 disabled`,
-    ].join("\n");
-}
+import { P2, p2Log } from "./notes-logs";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-logs-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,0 +1,177 @@
+// How collect reads a host's slot log folders: in place for a local target, and over SSH for the
+// others, where the archive is built on the host by a process detached from the session and
+// fetched from an offset, so a dropped session costs only what had not arrived yet.
+import { spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { readTar } from "../benchy/tar";
+import { shellWord } from "../components/host-command";
+import type { SshConnection } from "./stack-state";
+
+/** Files found under the folders, by absolute path on the host; folders that do not exist are listed apart. */
+export interface Fetched {
+    files: Map<string, Buffer>;
+    missing: string[];
+}
+
+export interface HostAccess {
+    /** Says where the files come from, for messages. */
+    readonly describe: string;
+    fetchFolders(dirs: readonly string[]): Promise<Fetched>;
+}
+
+/** The host is this machine (the dev stack): read the folders in place. */
+export class LocalAccess implements HostAccess {
+    readonly describe = "this machine";
+    async fetchFolders(dirs: readonly string[]): Promise<Fetched> {
+        const files = new Map<string, Buffer>();
+        const missing: string[] = [];
+        for (const dir of dirs) {
+            if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+                missing.push(dir);
+                continue;
+            }
+            const walk = (d: string) => {
+                for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+                    const p = path.join(d, e.name);
+                    if (e.isDirectory()) walk(p);
+                    else if (e.isFile()) files.set(p, fs.readFileSync(p));
+                }
+            };
+            walk(dir);
+        }
+        return { files, missing };
+    }
+}
+
+const REMOTE_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts/collect-remote.sh"), "utf8");
+
+export interface SshAccessOptions {
+    /** Where the partial download and its identity are kept between runs (resume). */
+    stateDir: string;
+    /** How long to wait for the host to build the archive, ms. Defaults to 10 minutes. */
+    buildTimeoutMs?: number;
+    /** Called as bytes arrive (offset after the chunk); may abort the fetch (tests cut it short). */
+    onProgress?: (received: number, total: number, abort: () => void) => void;
+    /** Folder on the host for the archive (SEALBENCH_COLLECT_DIR). Defaults to /var/tmp/sealbench-collect. */
+    remoteDir?: string;
+}
+
+/** A host over SSH with its pinned key: the archive built detached on the host, fetched with resume. */
+export class SshAccess implements HostAccess {
+    readonly describe: string;
+    private readonly dir: string;
+
+    constructor(
+        private readonly conn: SshConnection,
+        private readonly opts: SshAccessOptions,
+    ) {
+        this.describe = `${conn.user}@${conn.host}:${conn.port}`;
+        this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-collect-ssh-"));
+        // OpenSSH refuses a private key file others can read.
+        fs.writeFileSync(path.join(this.dir, "key"), conn.privateKey.endsWith("\n") ? conn.privateKey : `${conn.privateKey}\n`, { mode: 0o600 });
+        const hostName = conn.port === 22 ? conn.host : `[${conn.host}]:${conn.port}`;
+        fs.writeFileSync(path.join(this.dir, "known_hosts"), `${hostName} ${conn.hostKey.split(/\s+/).slice(0, 2).join(" ")}\n`);
+    }
+
+    /** Removes the key file. */
+    close(): void {
+        fs.rmSync(this.dir, { recursive: true, force: true });
+    }
+
+    private sshArgs(...remote: string[]): string[] {
+        return [
+            "-i", path.join(this.dir, "key"),
+            "-o", "IdentitiesOnly=yes",
+            "-o", "BatchMode=yes",
+            // Only the pinned key is accepted (the stack's host-key-pinned rule, kept here too).
+            "-o", "StrictHostKeyChecking=yes",
+            "-o", `UserKnownHostsFile=${path.join(this.dir, "known_hosts")}`,
+            "-o", "ServerAliveInterval=15",
+            "-o", "ServerAliveCountMax=4",
+            "-p", String(this.conn.port),
+            `${this.conn.user}@${this.conn.host}`,
+            ...remote,
+        ];
+    }
+
+    /** Runs one command of collect-remote.sh on the host and returns its stdout (tests drive the steps one by one). */
+    remote(...args: string[]): string {
+        const env = this.opts.remoteDir ? `SEALBENCH_COLLECT_DIR=${shellWord(this.opts.remoteDir)} ` : "";
+        const r = spawnSync("ssh", this.sshArgs(`${env}bash -s -- ${args.map(shellWord).join(" ")}`), { input: REMOTE_SCRIPT, encoding: "utf8", timeout: 120_000 });
+        if (r.status !== 0) throw new Error(`collect on ${this.describe}: ${args[0]} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().slice(-500)}`);
+        return r.stdout;
+    }
+
+    async fetchFolders(dirs: readonly string[]): Promise<Fetched> {
+        // One archive per set of folders: a re-run after a drop finds the same one on the host.
+        const key = crypto.createHash("sha256").update(dirs.join("\n")).digest("hex").slice(0, 16);
+        const started = this.remote("start", key, ...dirs);
+        const missing = [...started.matchAll(/^missing (.*)$/gm)].map((m) => m[1]);
+        if (/^none$/m.test(started)) return { files: new Map(), missing };
+        const deadline = Date.now() + (this.opts.buildTimeoutMs ?? 600_000);
+        let status = started;
+        while (!/^ready /m.test(status)) {
+            const failed = /^failed (.*)$/m.exec(status);
+            if (failed) throw new Error(`collect on ${this.describe}: building the archive failed: ${failed[1].trim()}`);
+            if (Date.now() > deadline) throw new Error(`collect on ${this.describe}: the archive was not built within ${(this.opts.buildTimeoutMs ?? 600_000) / 1000} s (still building on the host; run collect again to resume)`);
+            await new Promise((r) => setTimeout(r, 300));
+            status = this.remote("status", key);
+        }
+        const [, size, sha] = /^ready (\d+) ([0-9a-f]{64})$/m.exec(status)!;
+        const tar = await this.download(key, Number(size), sha);
+        this.remote("done", key);
+        const files = new Map(readTar(`${this.describe}:${key}.tar`, tar).map((e) => [`/${e.name}`, e.data]));
+        return { files, missing };
+    }
+
+    /** The archive, from where an earlier, cut transfer of the same archive stopped. */
+    private async download(key: string, size: number, sha: string): Promise<Buffer> {
+        fs.mkdirSync(this.opts.stateDir, { recursive: true });
+        const part = path.join(this.opts.stateDir, `${key}.part`);
+        const ident = path.join(this.opts.stateDir, `${key}.sha256`);
+        // A partial of another archive (rebuilt on the host since) is worthless.
+        if (!fs.existsSync(ident) || fs.readFileSync(ident, "utf8") !== sha || !fs.existsSync(part) || fs.statSync(part).size > size) fs.writeFileSync(part, "");
+        fs.writeFileSync(ident, sha);
+        let have = fs.statSync(part).size;
+        if (have < size) {
+            const offset = have;
+            await new Promise<void>((resolve, reject) => {
+                const env = this.opts.remoteDir ? `SEALBENCH_COLLECT_DIR=${shellWord(this.opts.remoteDir)} ` : "";
+                const child = spawn("ssh", this.sshArgs(`${env}bash -s -- fetch ${key} ${offset}`), { stdio: ["pipe", "pipe", "pipe"] });
+                const out = fs.createWriteStream(part, { flags: "a" });
+                let aborted = false;
+                let stderr = "";
+                child.stdin.end(REMOTE_SCRIPT);
+                child.stderr.on("data", (d) => (stderr += d));
+                child.stdout.on("data", (chunk: Buffer) => {
+                    if (aborted) return;
+                    out.write(chunk);
+                    have += chunk.length;
+                    this.opts.onProgress?.(have, size, () => {
+                        aborted = true;
+                        child.kill("SIGKILL");
+                    });
+                });
+                child.on("close", (code) => {
+                    out.end(() => {
+                        if (aborted) reject(new Error(`collect on ${this.describe}: the transfer was cut at ${have} of ${size} bytes; run collect again to resume from there`));
+                        else if (code !== 0) reject(new Error(`collect on ${this.describe}: the transfer stopped at ${have} of ${size} bytes (ssh exit ${code}: ${stderr.trim().slice(-300)}); run collect again to resume`));
+                        else resolve();
+                    });
+                });
+            });
+        }
+        const tar = fs.readFileSync(part);
+        const got = crypto.createHash("sha256").update(tar).digest("hex");
+        if (tar.length !== size || got !== sha) {
+            fs.rmSync(part, { force: true });
+            throw new Error(`collect on ${this.describe}: the fetched archive (${tar.length} bytes, sha256 ${got}) is not the host's (${size} bytes, ${sha}); discarded, run collect again`);
+        }
+        fs.rmSync(part);
+        fs.rmSync(ident);
+        return tar;
+    }
+}
