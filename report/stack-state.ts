@@ -7,6 +7,7 @@
 import * as path from "path";
 import { parseCpuset } from "../config/cpuset";
 import { HostFactsEnv, SlotLabel } from "../contract/keys";
+import { labelsOf } from "../contract/resources";
 import type { HostFacts, SlotFacts } from "./facts";
 
 /** How to reach a host over SSH, as the stack's remote commands do. */
@@ -87,7 +88,7 @@ function target(stack: string, name: string, host: ExportedHost, resources: Stat
     const containers = new Map<string, StateResource>();
     for (const r of resources) {
         if (r.type !== "docker:index/container:Container") continue;
-        const labels = labelMap(inputs(r).labels);
+        const labels = Object.fromEntries(labelsOf(inputs(r)));
         if (labels[SlotLabel.host] === name && labels[SlotLabel.slot]) containers.set(labels[SlotLabel.slot], r);
     }
     const slots: SlotFacts[] = Object.entries(host.slots ?? {})
@@ -95,7 +96,7 @@ function target(stack: string, name: string, host: ExportedHost, resources: Stat
         .map(([slot, out]) => {
             if (!out.cpuset || !out.logPath) throw new Error(`${where}: slot ${slot} has no cpuset or logPath in the "hosts" output; expected both (BenchSlots' slots output)`);
             const c = containers.get(slot);
-            const labels = c ? labelMap(inputs(c).labels) : {};
+            const labels = c ? Object.fromEntries(labelsOf(inputs(c))) : {};
             const phase = (labels[SlotLabel.phase] ?? /^(p1|p2|p34)-\d+$/.exec(slot)?.[1]) as SlotFacts["phase"] | undefined;
             if (!phase) throw new Error(`${where}: slot ${slot}: no ${SlotLabel.phase} label and a name that does not say the phase`);
             const s: SlotFacts = { slot, phase, cpuset: out.cpuset, cpus: parseCpuset(out.cpuset).length, logDir: path.posix.dirname(out.logPath) };
@@ -120,9 +121,4 @@ function target(stack: string, name: string, host: ExportedHost, resources: Stat
         facts: facts_,
         ssh: { host: String(conn.host), port: Number(conn.port ?? 22), user: String(conn.user ?? "root"), hostKey: conn.hostKey, privateKey: conn.privateKey as string },
     };
-}
-
-function labelMap(labels: unknown): Record<string, string> {
-    if (!Array.isArray(labels)) return {};
-    return Object.fromEntries(labels.map((l: { label: string; value: string }) => [l.label, l.value]));
 }
