@@ -3,7 +3,7 @@
 // A host gets the parts its roles need: every host its steps; a host with bench slots also the
 // image, the slots and the overlay sweep.
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedHost, StackConfig } from "./config/resolved";
+import { ResolvedGroup, ResolvedHost, StackConfig } from "./config/resolved";
 import { NAMESPACE } from "./config/stack-file";
 import { BenchImage } from "./components/bench-image";
 import { BenchSlots, SlotOutputs } from "./components/bench-slots";
@@ -26,13 +26,13 @@ export function defineStack(stack: StackConfig): Record<string, HostOutputs> {
     const out: Record<string, HostOutputs> = {};
     for (const host of stack.hosts) {
         const privateKey = host.target.kind === "local" ? undefined : config.requireSecret(host.target.privateKey);
-        out[host.name] = defineHost(host, privateKey);
+        out[host.name] = defineHost(host, privateKey, stack.groups);
     }
     return out;
 }
 
-function defineHost(host: ResolvedHost, privateKey: pulumi.Output<string> | undefined): HostOutputs {
-    const machine = new SealingHost(host.name, { host, privateKey });
+function defineHost(host: ResolvedHost, privateKey: pulumi.Output<string> | undefined, groups: ResolvedGroup[]): HostOutputs {
+    const machine = new SealingHost(host.name, { host, privateKey, groups });
     const outputs: HostOutputs = { target: host.target.kind, address: machine.address };
     if (!machine.dockerProvider) return outputs;
     // The bench runs on the host's engine, after the host steps (user, folders, mounts).

@@ -10,7 +10,7 @@ import * as docker from "@pulumi/docker";
 import * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import { HostArgsError } from "../config/problems";
-import { ResolvedHost } from "../config/resolved";
+import { ResolvedGroup, ResolvedHost } from "../config/resolved";
 import { RemoteTarget } from "../config/schema";
 import { hostDockerProvider } from "./host-docker";
 import { HostConnection, hostScript } from "./host-command";
@@ -27,6 +27,8 @@ export interface SealingHostArgs {
     host: ResolvedHost;
     /** SSH private key for ssh and oci targets, kept secret. Required for them; refused for local. */
     privateKey?: pulumi.Input<string>;
+    /** The stack's production groups (the worker step names what they hand out). */
+    groups?: ResolvedGroup[];
 }
 
 /** Refuses impossible arguments before any resource is made, naming the fields. */
@@ -65,7 +67,7 @@ export class SealingHost extends pulumi.ComponentResource {
 
         // --- where commands run, and what they wait for -----------------------------------
         const gate: pulumi.Resource[] = [];
-        const ctx: StepContext = { iscsiTargets: pulumi.output([]), attachments: [] };
+        const ctx: StepContext = { iscsiTargets: pulumi.output([]), attachments: [], groups: args.groups ?? [] };
         if (access.kind === "local") {
             this.address = pulumi.output("localhost");
             this.connection = { kind: "local" };

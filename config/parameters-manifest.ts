@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { ResolvedHost } from "./resolved";
+import { ResolvedHost, ResolvedWorker } from "./resolved";
 import { SECTOR_BYTES, SectorSize } from "./schema";
 
 /** One entry of parameters.json. */
@@ -99,8 +99,17 @@ export function porepFiles(manifest: Manifest, sizes: readonly SectorSize[]): Pa
     return out;
 }
 
-/** The files a host needs: the PoRep files of its p34 slots' sector sizes; none without p34. */
-export function neededFiles(host: Pick<ResolvedHost, "slots">, manifest: Manifest): ParamFile[] {
-    const sizes = [...new Set(host.slots.filter((s) => s.phase === "p34").map((s) => s.sectorSize))];
-    return porepFiles(manifest, sizes);
+/** What reads parameters on a host: its p34 slots and a worker taking CommitPhase2 (C2 loads the Groth parameters). */
+export type ParameterReaders = Pick<ResolvedHost, "slots" | "sectorSize"> & { worker?: Pick<ResolvedWorker, "workers"> };
+
+/** The sector sizes whose parameters the host needs; none without p34 slots or a C2 worker. */
+export function parameterSizes(host: ParameterReaders): SectorSize[] {
+    const sizes = host.slots.filter((s) => s.phase === "p34").map((s) => s.sectorSize);
+    if (host.worker?.workers.some((w) => w.phases.includes("CommitPhase2"))) sizes.push(host.sectorSize);
+    return [...new Set(sizes)];
+}
+
+/** The files a host needs: the PoRep files of the sector sizes its C2 readers seal. */
+export function neededFiles(host: ParameterReaders, manifest: Manifest): ParamFile[] {
+    return porepFiles(manifest, parameterSizes(host));
 }

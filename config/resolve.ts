@@ -7,12 +7,13 @@ import * as path from "path";
 import { cpuRange, formatCpuset, intersectCpus, parseCpuset } from "./cpuset";
 import { isSystemFolder, within } from "./folders";
 import { findLookalikes } from "./lookalikes";
-import { loadManifest, neededFiles } from "./parameters-manifest";
+import { loadManifest, neededFiles, parameterSizes } from "./parameters-manifest";
 import { holdsPrivateKey } from "./private-key";
 import { ConfigError, ConfigProblem, formatPath, nearest, PathPart, Report, unique, valueAt, zodProblems } from "./problems";
-import { HostPaths, ResolvedHost, StackConfig } from "./resolved";
+import { HostPaths, ResolvedGroup, ResolvedHost, StackConfig } from "./resolved";
 import { configKeyName, hostSchema, HUGEPAGE_BYTES, ParsedHost, stackKeys } from "./schema";
 import { resolveSlots } from "./slots";
+import { resolveWorker } from "./worker";
 
 export interface ResolveOptions {
     /**
@@ -56,6 +57,13 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         throw new ConfigError(unique(problems));
     }
     const { root, defaults, hosts: rawHosts } = top.data;
+    const groups: ResolvedGroup[] = top.data.groups ?? [];
+    const groupIds = new Map<number, number>();
+    groups.forEach((g, n) => {
+        const first = groupIds.get(g.id);
+        if (first !== undefined) problem(["groups", n, "id"], `already used by groups[${first}]; group ids must be unique`, g.id);
+        else groupIds.set(g.id, n);
+    });
     const hosts: ResolvedHost[] = [];
     const names = new Map<string, number>();
 
@@ -86,6 +94,7 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         // (the same text from every host is listed once by unique()).
         const hostProblem: Report = (at, message, value) => problem(at[0] === "hosts" && at[1] === i ? origin(at.slice(2)) : at, message, value);
         const resolved = resolveHost(h, ["hosts", i], hostProblem, {
+            groups,
             root: root === undefined ? undefined : path.resolve(options.projectDir ?? process.cwd(), root),
             layoutChecks: options.layoutChecks ?? true,
         });
@@ -101,7 +110,7 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         }
     }
     if (problems.length > 0) throw new ConfigError(unique(problems));
-    return { hosts, secretKeys: [...secretKeys].sort() };
+    return { hosts, groups, secretKeys: [...secretKeys].sort() };
 }
 
 /**
@@ -124,11 +133,11 @@ function namedSecretKeys(raw: Record<string, unknown>): Set<string> {
 
 /** Top-level keys that are neither the schema's nor a named secret, each with the nearest known key. */
 function unknownStackKeys(raw: Record<string, unknown>, secretKeys: Set<string>, problem: Report): void {
-    const known = ["root", "defaults", "hosts", ...secretKeys];
+    const known = ["root", "defaults", "hosts", "groups", ...secretKeys];
     for (const key of Object.keys(raw)) {
         if (known.includes(key) || key === "__proto__") continue;
         const near = nearest(key, [...known, "sshPrivateKey"]);
-        problem([key], near ? `unknown key; did you mean ${near}?` : `unknown key; expected root, defaults, hosts, or a secret named by a host's privateKey`);
+        problem([key], near ? `unknown key; did you mean ${near}?` : `unknown key; expected root, defaults, hosts, groups, or a secret named by a host's privateKey`);
     }
 }
 
@@ -169,7 +178,7 @@ function tooDeep(value: unknown, limit: number): PathPart[] | undefined {
 /** The stack's root applied to a host path, once: every path a ResolvedHost holds is final. */
 type OnHost = (p: string) => string;
 
-function resolveHost(h: ParsedHost, at: PathPart[], problem: Report, ctx: { root?: string; layoutChecks: boolean }): ResolvedHost | undefined {
+function resolveHost(h: ParsedHost, at: PathPart[], problem: Report, ctx: { root?: string; layoutChecks: boolean; groups: ResolvedGroup[] }): ResolvedHost | undefined {
     const onHost: OnHost = (p) => (ctx.root ? path.join(ctx.root, p) : p);
     const facts = resolveFacts(h, at, problem);
     if (!facts) return undefined;
@@ -182,10 +191,12 @@ function resolveHost(h: ParsedHost, at: PathPart[], problem: Report, ctx: { root
     // refuses two mounts at one path, and a nested one would hide or expose the binary.
     const overlapping = slots.find((s) => within(s.workDir, benchyDir) || within(benchyDir, s.workDir));
     if (overlapping) problem([...at, "bench", "benchyDir"], `overlaps slot ${overlapping.name}'s work folder ${overlapping.workDir}; keep the benchy binary in a folder of its own`, h.bench.benchyDir);
+    const sealerRoot = h.sealer === false ? undefined : onHost(h.sealer.root);
+    const worker = resolveWorker(h, at, problem, { hostCpus: facts.hostCpus, reservedCpus: facts.reservedCpus, slots, groups: ctx.groups, sealerRoot, onHost });
     // The parameters step reads the manifest at up; a missing or broken one is the config's fault, found now.
-    if (slots.some((s) => s.phase === "p34")) {
+    if (parameterSizes({ slots, sectorSize: h.sectorSize, worker }).length) {
         try {
-            neededFiles({ slots }, loadManifest(h.parameters.manifest));
+            neededFiles({ slots, sectorSize: h.sectorSize, worker }, loadManifest(h.parameters.manifest));
         } catch (e) {
             problem([...at, "parameters", "manifest"], (e as Error).message, h.parameters.manifest);
         }
@@ -195,18 +206,19 @@ function resolveHost(h: ParsedHost, at: PathPart[], problem: Report, ctx: { root
     return {
         name: h.name,
         target,
-        facts: { cpus: facts.hostCpus.length, memoryGb: facts.memoryGb, bootDisk: h.facts.bootDisk, numaNodes: facts.numaNodes },
+        facts: { cpus: facts.hostCpus.length, memoryGb: facts.memoryGb, bootDisk: h.facts.bootDisk, numaNodes: facts.numaNodes, linkGbps: h.facts.linkGbps },
         reservedCpus: facts.reservedCpus,
         memoryReserveGb: h.memoryReserveGb,
         sectorSize: h.sectorSize,
         storage: h.storage.map((m) => ({ ...m, mountPoint: onHost(m.mountPoint) })),
         user: { ...h.user, group: h.user.group ?? h.user.name },
-        sealer: h.sealer === false ? undefined : { ...h.sealer, root: onHost(h.sealer.root) },
+        sealer: h.sealer === false || !sealerRoot ? undefined : { ...h.sealer, root: sealerRoot },
         hugepages,
         parameters: { ...h.parameters, folder: onHost(folders.parameters), link: onHost(h.parameters.link) },
         image: { ...h.image, base: h.image.base ?? (h.image.variant === "centos7" ? "centos:centos7" : "debian:bookworm-slim") },
         bench: { ...h.bench, workDir: onHost(folders.workDir ?? "/"), benchyDir },
         slots,
+        worker,
         allowBootDisk: h.allowBootDisk,
         paths: hostPaths(h.name, onHost),
         root: ctx.root,
@@ -223,6 +235,8 @@ function hostPaths(name: string, onHost: OnHost): HostPaths {
         sysfs: onHost("/sys"),
         layoutState: onHost(`/var/lib/sealbench/${name}-layout.state`),
         mountsState: onHost(`/var/lib/sealbench/${name}-mounts.state`),
+        systemdUnits: onHost("/etc/systemd/system"),
+        logrotate: onHost("/etc/logrotate.d"),
     };
 }
 

@@ -1,7 +1,7 @@
 // The stack config after resolution: every default applied, every CPU placed and every host
 // path final (the stack's `root` prefix applied once, here, so no component prefixes again).
 // What the components, the plan and the tests take.
-import { ParsedHost, Phase, SectorSize, StorageMount, Target } from "./schema";
+import { ParsedHost, Phase, SectorSize, StorageMount, Target, WorkerPhase } from "./schema";
 
 interface SlotBase {
     /** e.g. "p2-1": phase and 1-based index among the host's slots of that phase. */
@@ -32,6 +32,37 @@ export interface CommitSlot extends SlotBase {
 
 export type ResolvedSlot = SealSlot | CommitSlot;
 
+/** A host's production force-remote-worker, every value final (what config.toml and the unit say). */
+export interface ResolvedWorker {
+    groups: number[];
+    schedulerUrl: string;
+    /** config.toml ip: the host's own address. */
+    ip: string;
+    /** config.toml local_dir: the host's sealer root. */
+    localDir: string;
+    copyLimitMbPerSec: number;
+    sectorBytes: number;
+    /** Folder of the binary and config.toml. */
+    dir: string;
+    workers: { num: number; phases: WorkerPhase[]; waitSec: number }[];
+    /** The service's environment, NAME → value, in a fixed order. */
+    env: [string, string][];
+    /** BELLMAN_PROOF_THREADS, when set. */
+    proofThreads?: number;
+    cpus: number[];
+    cpuset: string;
+    limitNofile: number;
+    /** systemd unit name, e.g. sealbench-worker-p1.service. */
+    unit: string;
+}
+
+/** A production group: its scheduler and the phases it hands out. */
+export interface ResolvedGroup {
+    id: number;
+    schedulerUrl: string;
+    phases: WorkerPhase[];
+}
+
 /** System files the host steps write, under the stack's root for the dev stack. */
 export interface HostPaths {
     fstab: string;
@@ -41,13 +72,17 @@ export interface HostPaths {
     sysfs: string;
     layoutState: string;
     mountsState: string;
+    /** Where systemd units are installed (/etc/systemd/system). */
+    systemdUnits: string;
+    /** Where logrotate reads its files (/etc/logrotate.d). */
+    logrotate: string;
 }
 
 export interface ResolvedHost {
     name: string;
     /** The target, OCI block volumes' mount points final. */
     target: Target;
-    facts: { cpus: number; memoryGb: number; bootDisk?: string; numaNodes: number[][] };
+    facts: { cpus: number; memoryGb: number; bootDisk?: string; numaNodes: number[][]; linkGbps?: number };
     reservedCpus: number[];
     memoryReserveGb: number;
     sectorSize: SectorSize;
@@ -62,6 +97,8 @@ export interface ResolvedHost {
     bench: ParsedHost["bench"] & { workDir: string };
     /** Bench slots; none on a host without a bench (then no image, slot user, sweep or Docker). */
     slots: ResolvedSlot[];
+    /** The production worker, when the host runs one. */
+    worker?: ResolvedWorker;
     allowBootDisk: boolean;
     paths: HostPaths;
     /** Local folder all host paths were put under, when the stack sets `root`. */
@@ -70,6 +107,8 @@ export interface ResolvedHost {
 
 export interface StackConfig {
     hosts: ResolvedHost[];
+    /** Production groups the stack declares. */
+    groups: ResolvedGroup[];
     /** Secret config keys that hosts refer to (values never read here). */
     secretKeys: string[];
 }

@@ -19,6 +19,11 @@ export const SECTOR_BYTES = {
 export type SectorSize = keyof typeof SECTOR_BYTES;
 export const HUGEPAGE_BYTES = { "2MiB": 2 * 2 ** 20, "1GiB": 2 ** 30 } as const;
 export type Phase = "p1" | "p2" | "p34";
+/** The task kinds force-remote-worker takes from the scheduler (the notes' config.toml), in the order a sector goes through them. */
+export const WORKER_PHASES = ["AddPiece", "PreCommitPhase1", "PreCommitPhase2", "CommitPhase1", "CommitPhase2", "CopyTask", "CleanTask"] as const;
+export type WorkerPhase = (typeof WORKER_PHASES)[number];
+/** What a group's scheduler hands out unless the group says otherwise: the notes' six phases, P1 to P6. */
+export const HANDED_OUT_PHASES: WorkerPhase[] = ["PreCommitPhase1", "PreCommitPhase2", "CommitPhase1", "CommitPhase2", "CopyTask", "CleanTask"];
 
 const sectorSize = z.enum(Object.keys(SECTOR_BYTES) as [SectorSize, ...SectorSize[]]);
 const absolutePath = z.string().regex(/^\/(?!.*\/\.\.?(\/|$)).*$/, "expected an absolute path like /mnt/storage, without . or ..");
@@ -84,6 +89,7 @@ const facts = z.strictObject({
     memoryGb: z.union([positiveGb, z.literal("auto")]).describe("GB of memory; \"auto\" (local targets only) reads this machine's."),
     bootDisk: devicePath.optional().describe("The disk that holds /, e.g. /dev/sda. The boot-disk guard compares disks, not partitions."),
     numaNodes: z.array(cpusetText).optional().describe("Each NUMA node's CPUs, e.g. [\"0-47\", \"48-95\"]."),
+    linkGbps: z.number().positive().optional().describe("Network link speed, Gbit/s; the workers' copy limits must fit in it."),
 });
 
 const storageMount = z.discriminatedUnion("kind", [
@@ -115,6 +121,39 @@ const user = z.strictObject({
     name: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("fil").describe("The account the bench slots and the worker run as; owns the host's folders."),
     group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().describe("Group with write access to the folders. Defaults to the user's name."),
     createUser: z.boolean().default(true).describe("Create the user and group when missing."),
+    // NFSv3 trusts numbers: a group's hosts must agree on them, so they are fixed, not left to useradd.
+    uid: z.int().min(1).max(2 ** 31 - 2).optional().describe("The user's fixed uid (made so, or checked); the same on every host of a worker group."),
+    gid: z.int().min(1).max(2 ** 31 - 2).optional().describe("The group's fixed gid; the same on every host of a worker group."),
+});
+
+const workerPhase = z.enum(WORKER_PHASES);
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/"]+(\/[^\s"]*)?$/, "expected an http(s) URL like http://10.10.19.17:3456");
+const worker = z.strictObject({
+    groups: z.array(z.int().min(0)).min(1).describe("config.toml group_id: the groups whose tasks this host takes. P1 and P2 of one sector must share a group."),
+    schedulerUrl: httpUrl.optional().describe("config.toml scheduler_url; defaults to the group's."),
+    ip: z.string().regex(/^[0-9A-Fa-f.:]+$/, "expected the host's IP address").optional().describe("config.toml ip: the host's own address. Defaults to the SSH address (127.0.0.1 for local)."),
+    copyLimitMbPerSec: z.int().min(1).default(500).describe("config.toml copy_limit_mb_per_sec: each copy's limit, MB/s. Defaults to the notes' 500."),
+    dir: absolutePath.default("/opt/force-remote-worker").describe("Folder holding the operator's force-remote-worker binary; config.toml is written there."),
+    workers: z
+        .array(
+            z.strictObject({
+                num: z.int().min(1).max(1024).default(1),
+                phases: z.array(workerPhase).min(1).describe("config.toml supported_phase."),
+                waitSec: z.int().min(1).max(3600).default(60).describe("Seconds between polls of /acquire-task."),
+            }),
+        )
+        .min(1)
+        .describe("config.toml [[worker]] entries."),
+    env: z
+        .strictObject({
+            rustLog: z.string().regex(/^[A-Za-z0-9_=,:.-]+$/, "expected a RUST_LOG filter like debug or info,hyper=warn").default("debug"),
+            bellmanProofThreads: z.int().min(1).max(256).optional().describe("BELLMAN_PROOF_THREADS, for CommitPhase2: 30 GB each at 32 GiB (the notes ran 3)."),
+            maximizeCaching: z.boolean().optional().describe("FIL_PROOFS_MAXIMIZE_CACHING."),
+            forceHugePage: z.boolean().optional().describe("FORCE_HUGE_PAGE (the fork's hugepage switch)."),
+        })
+        .default({ rustLog: "debug" }),
+    cpuset: cpusetText.optional().describe("The worker's CPUs; defaults to every CPU but the reserved ones and the slots'."),
+    limitNofile: z.int().min(1024).default(1048576).describe("LimitNOFILE of the service: the notes' hosts ran with open files unlimited."),
 });
 
 // A bench host has no production pipeline: `sealer: false` leaves /sealer out (no layout, no
@@ -184,6 +223,7 @@ export const hostSchema = z.strictObject({
     image: image.default(image.parse({})),
     bench: bench.default(bench.parse({})),
     slots: z.array(slot).default([]),
+    worker: worker.optional().describe("The production force-remote-worker of this host: its config.toml and systemd service."),
     allowBootDisk: z.boolean().default(false).describe("Skip the boot-disk guard. Only for the dev stack, whose folders live on the laptop's disk."),
 });
 export type HostInput = z.input<typeof hostSchema>;
@@ -193,6 +233,16 @@ export const stackKeys = z.looseObject({
     root: z.string().min(1).optional().describe("A local folder that every host path is put under (dev: nothing outside the project)."),
     defaults: z.looseObject({}).optional().describe("Values every host starts from; a host's own values win (objects merge, lists replace)."),
     hosts: z.array(z.unknown()).min(1, "expected at least one host"),
+    groups: z
+        .array(
+            z.strictObject({
+                id: z.int().min(0).describe("The group_id its hosts' workers name."),
+                schedulerUrl: httpUrl.describe("The scheduler of the group's tasks."),
+                phases: z.array(workerPhase).min(1).default(HANDED_OUT_PHASES).describe("Phases the scheduler hands out to this group; each must be supported by some worker of the group."),
+            }),
+        )
+        .optional()
+        .describe("Production groups: the hosts whose workers share one sector's phases and one NFS /sealer."),
 });
 
 // ---------------------------------------------------------------------------------------------

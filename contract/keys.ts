@@ -59,6 +59,8 @@ export const HostFactsEnv = {
     memoryReserveGb: "SEALBENCH_MEMORY_RESERVE_GB",
     /** JSON array of NUMA nodes' cpusets (empty array when not declared). */
     numaNodes: "SEALBENCH_NUMA_NODES",
+    /** Declared link speed, Gbit/s ("" when not declared). */
+    linkGbps: "SEALBENCH_LINK_GBPS",
 } as const;
 
 /**
@@ -110,3 +112,32 @@ export const SlotEnv = {
 /** The container path that must be a host bind mount in every slot (benchy copies the sealed file there). */
 export const SLOT_TMP_PATH = "/tmp";
 
+
+/**
+ * Environment of a production host's worker step (`<host>-worker`): what the group policies judge
+ * of its force-remote-worker. JSON where a value is a list.
+ */
+export const WorkerEnv = {
+    /** JSON list of config.toml group_id. */
+    groups: "SEALBENCH_WORKER_GROUPS",
+    /** JSON list of the phases the host's groups hand out. */
+    handedOut: "SEALBENCH_WORKER_HANDED_OUT",
+    /** config.toml ip. */
+    ip: "SEALBENCH_WORKER_IP",
+    /** The address the stack reaches the host at ("" when only known after launch). */
+    hostAddress: "SEALBENCH_WORKER_HOST_ADDRESS",
+    /** config.toml local_dir. */
+    localDir: "SEALBENCH_WORKER_LOCAL_DIR",
+    /** JSON list of {num, phases, waitSec}: config.toml [[worker]]. */
+    workers: "SEALBENCH_WORKER_WORKERS",
+    /** The service's CPUAffinity, cpuset text. */
+    cpus: "SEALBENCH_WORKER_CPUS",
+    /** BELLMAN_PROOF_THREADS ("" when unset). */
+    proofThreads: "SEALBENCH_WORKER_PROOF_THREADS",
+    sectorBytes: "SEALBENCH_WORKER_SECTOR_BYTES",
+    /** config.toml copy_limit_mb_per_sec. */
+    copyLimitMbPerSec: "SEALBENCH_WORKER_COPY_LIMIT",
+    /** The worker user's fixed uid and gid ("" when not fixed). */
+    uid: "SEALBENCH_WORKER_UID",
+    gid: "SEALBENCH_WORKER_GID",
+} as const;

@@ -4,7 +4,7 @@
 // "vNN-" version prefix: a new version of the same circuit has the same size).
 import { ResolvedHost } from "../config/resolved";
 import { ParametersEnv } from "../components/steps/parameters";
-import { loadManifest, Manifest, neededFiles } from "../config/parameters-manifest";
+import { loadManifest, Manifest, neededFiles, parameterSizes } from "../config/parameters-manifest";
 import { RecordedResource } from "../contract/resources";
 
 export interface ParameterFile {
@@ -54,7 +54,7 @@ function readManifest(file: string): Manifest | Error {
  */
 export function hostParameters(host: ResolvedHost, step?: RecordedResource): HostParameters {
     const base = { folder: host.parameters.folder, link: host.parameters.link, manifest: host.parameters.manifest };
-    if (!host.slots.some((s) => s.phase === "p34")) return { ...base, files: [], note: "none: no p34 slot (p1 and p2 need no proof parameters)" };
+    if (!parameterSizes(host).length) return { ...base, files: [], note: "none: no p34 slot or CommitPhase2 worker (p1 and p2 need no proof parameters)" };
     const env = step?.inputs.environment as Record<string, unknown> | undefined;
     const declared = typeof env?.[ParametersEnv.files] === "string" ? (env[ParametersEnv.files] as string) : undefined;
     let needed: { name: string; sectorBytes?: number }[];

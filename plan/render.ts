@@ -72,6 +72,12 @@ export function renderPlan({ stackFile, view, verdicts }: RenderInput): string {
             const sizes = known.length === 0 ? "sizes unknown" : `known sizes add up to ${formatBytes(total)}`;
             out.push(`    ${p.files.length} file(s); ${known.length === p.files.length ? "" : `${p.manifest} has no sizes; `}${sizes}`);
         }
+        if (h.worker) {
+            const w = h.worker;
+            out.push(`  worker: ${w.unit} on CPUs ${w.cpus}`);
+            out.push(`    ${w.configFile}:`, ...w.config.trimEnd().split("\n").map((l) => (l ? `      ${l}` : "")));
+            out.push(`    ${w.unitFile}:`, ...w.unitText.trimEnd().split("\n").map((l) => (l ? `      ${l}` : "")));
+        }
     }
     out.push("", ...renderVerdicts(verdicts));
     return `${out.join("\n")}\n`;

@@ -5,7 +5,8 @@
 import { formatCpuset, parseCpuset } from "../config/cpuset";
 import { ResolvedHost, StackConfig } from "../config/resolved";
 import { Target } from "../config/schema";
-import { SlotLabel, StepEnv } from "../contract/keys";
+import { SlotLabel, StepEnv, WorkerEnv } from "../contract/keys";
+import { WorkerScriptEnv } from "../components/steps/worker";
 import { environmentOf, isCommand, labelsOf, mountsOf, RecordedResource, ResourceType, seen } from "../contract/resources";
 import { ParametersEnv } from "../components/steps/parameters";
 import { hostParameters, HostParameters } from "./params";
@@ -43,6 +44,17 @@ export interface HostView {
     resources: string[];
     slots: SlotView[];
     parameters: HostParameters;
+    /** The worker's files as the program declares them (its step's environment), when the host runs one. */
+    worker?: WorkerView;
+}
+
+export interface WorkerView {
+    unit: string;
+    cpus: string;
+    configFile: string;
+    config: string;
+    unitFile: string;
+    unitText: string;
 }
 
 export interface PlanView {
@@ -188,7 +200,16 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
             .map((r) => `${r.type} ${r.name}`)
             .sort();
         const paramsStep = commands.find((c) => environmentOf(seen(c, true)).values.has(ParametersEnv.files));
-        return { name: h.name, root: h.root, target: describeTarget(h.target), facts: describeFacts(h), steps, resources: others, slots, parameters: hostParameters(h, paramsStep) };
+        const workerStep = commands.map((c) => environmentOf(seen(c, true)).values).find((env) => env.has(WorkerScriptEnv.unitText));
+        const worker = workerStep && {
+            unit: workerStep.get(WorkerScriptEnv.unit) ?? "",
+            cpus: workerStep.get(WorkerEnv.cpus) ?? "",
+            configFile: workerStep.get(WorkerScriptEnv.configFile) ?? "",
+            config: workerStep.get(WorkerScriptEnv.configText) ?? "",
+            unitFile: workerStep.get(WorkerScriptEnv.unitFile) ?? "",
+            unitText: workerStep.get(WorkerScriptEnv.unitText) ?? "",
+        };
+        return { name: h.name, root: h.root, target: describeTarget(h.target), facts: describeFacts(h), steps, resources: others, slots, parameters: hostParameters(h, paramsStep), worker };
     });
     return { hosts, resourceCount: resources.length, customCount: resources.filter((r) => r.custom).length };
 }

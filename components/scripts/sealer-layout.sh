@@ -12,7 +12,7 @@
 #
 # Inputs: SEALBENCH_HOST, SEALBENCH_SEALER_ROOT (empty on a host without the production tree,
 # `sealer: false`: then only the user and the extra folders), SEALBENCH_SEALER_USER, SEALBENCH_SEALER_GROUP,
-# SEALBENCH_CREATE_USER (true|false), SEALBENCH_STORAGE_NODES (space-separated),
+# SEALBENCH_CREATE_USER (true|false), SEALBENCH_SEALER_UID/GID (fixed ids, may be empty), SEALBENCH_STORAGE_NODES (space-separated),
 # SEALBENCH_EXTRA_DIRS (newline-separated folders to own as well: the slots' work folders),
 # SEALBENCH_LAYOUT_STATE (the state file; outside the root so the root itself can be undone).
 set -euo pipefail
@@ -72,6 +72,15 @@ while IFS= read -r extra; do
     [ -n "$extra" ] || continue
     case "$extra" in /?*) dirs+=("${extra%/}") ;; *) die "extra folder '$extra' must be an absolute path" ;; esac
 done <<<"${SEALBENCH_EXTRA_DIRS:-}"
+want_uid=${SEALBENCH_SEALER_UID:-}
+want_gid=${SEALBENCH_SEALER_GID:-}
+# NFSv3 trusts numbers: a fixed uid/gid that the host already gives to someone else is refused.
+if [ -n "$want_gid" ] && getent group "$group" >/dev/null && [ "$(getent group "$group" | cut -d: -f3)" != "$want_gid" ]; then
+    die "group $group on host $SEALBENCH_HOST has gid $(getent group "$group" | cut -d: -f3), the stack fixes $want_gid (user.gid); every host of a worker group needs the same"
+fi
+if [ -n "$want_uid" ] && getent passwd "$user" >/dev/null && [ "$(id -u "$user")" != "$want_uid" ]; then
+    die "user $user on host $SEALBENCH_HOST has uid $(id -u "$user"), the stack fixes $want_uid (user.uid); every host of a worker group needs the same"
+fi
 if [ "$create_user" != true ]; then
     getent group "$group" >/dev/null || die "group $group does not exist on host $SEALBENCH_HOST; create it or set user.createUser: true"
     getent passwd "$user" >/dev/null || die "user $user does not exist on host $SEALBENCH_HOST; create it or set user.createUser: true"
@@ -87,12 +96,12 @@ record() {
 }
 
 if ! getent group "$group" >/dev/null; then
-    groupadd --system "$group"
+    groupadd --system ${want_gid:+--gid "$want_gid"} "$group"
     record group "$group"
     log "created group $group"
 fi
 if ! getent passwd "$user" >/dev/null; then
-    useradd --system --gid "$group" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+    useradd --system ${want_uid:+--uid "$want_uid"} --gid "$group" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
     record user "$user"
     log "created user $user"
 fi

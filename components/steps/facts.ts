@@ -16,6 +16,7 @@ export function hostFactsEnv(host: ResolvedHost): Record<string, string> {
         [HostFactsEnv.hugepageBytes]: String(host.hugepages.totalBytes),
         [HostFactsEnv.memoryReserveGb]: String(host.memoryReserveGb),
         [HostFactsEnv.numaNodes]: JSON.stringify(host.facts.numaNodes.map((n) => formatCpuset(n))),
+        [HostFactsEnv.linkGbps]: host.facts.linkGbps === undefined ? "" : String(host.facts.linkGbps),
     };
 }
 

@@ -9,6 +9,8 @@ import { mountsStep } from "./mounts";
 import { parametersStep } from "./parameters";
 import { rootStep } from "./root";
 import { HostStep } from "./step";
+import { workerStep } from "./worker";
+import { workerPreflightStep } from "./worker-preflight";
 
 export const HOST_STEPS: readonly HostStep[] = [
     // First, so its delete runs last: it removes the folders the other steps left empty.
@@ -21,4 +23,7 @@ export const HOST_STEPS: readonly HostStep[] = [
     parametersStep,
     hugepagesStep,
     dockerEngineStep,
+    // The production worker: probes first (NFS folders, scheduler), then the service.
+    workerPreflightStep,
+    workerStep,
 ];

@@ -12,6 +12,9 @@ export const LayoutEnv = {
     user: "SEALBENCH_SEALER_USER",
     group: "SEALBENCH_SEALER_GROUP",
     createUser: "SEALBENCH_CREATE_USER",
+    /** Fixed uid and gid ("" when not fixed): made so, or checked. */
+    uid: "SEALBENCH_SEALER_UID",
+    gid: "SEALBENCH_SEALER_GID",
     /** Space-separated storage node addresses: <root>/nfs/<ip>/{cache,sealed}. */
     storageNodes: "SEALBENCH_STORAGE_NODES",
     /** Newline-separated folders to own as well: the slots' work folders and their tmp/. */
@@ -27,6 +30,8 @@ export function layoutEnv(host: ResolvedHost): Record<string, string> {
         [LayoutEnv.user]: host.user.name,
         [LayoutEnv.group]: host.user.group,
         [LayoutEnv.createUser]: String(host.user.createUser),
+        [LayoutEnv.uid]: host.user.uid === undefined ? "" : String(host.user.uid),
+        [LayoutEnv.gid]: host.user.gid === undefined ? "" : String(host.user.gid),
         [LayoutEnv.storageNodes]: (host.sealer?.storageNodes ?? []).join(" "),
         [LayoutEnv.extraDirs]: host.slots.flatMap((s) => [s.workDir, `${s.workDir}/tmp`]).map((d) => tableField(d, "folder")).join("\n"),
         [LayoutEnv.layoutState]: host.paths.layoutState,

@@ -1,7 +1,7 @@
 // The proof parameter cache (components/scripts/parameters.sh): a folder on the big disk, the
 // link lotus and benchy look in, and the files the host's p34 slots need, fetched (resuming)
 // and verified against parameters.json.
-import { loadManifest, Manifest, neededFiles, ParamFile } from "../../config/parameters-manifest";
+import { loadManifest, Manifest, neededFiles, ParamFile, parameterSizes } from "../../config/parameters-manifest";
 import { ResolvedHost } from "../../config/resolved";
 import { StepEnv } from "../../contract/keys";
 import { HostScriptArgs } from "../host-command";
@@ -43,7 +43,7 @@ export interface ParametersEnvOptions {
 
 /** The script's inputs for one host. The manifest is read here: the host needs no copy of it. */
 export function parametersEnv(host: ResolvedHost, options: ParametersEnvOptions = {}): Record<string, string> {
-    const slotsNeedFiles = host.slots.some((s) => s.phase === "p34");
+    const slotsNeedFiles = parameterSizes(host).length > 0;
     // A host without p34 never opens the manifest: a missing or odd manifest cannot stop it.
     const files = slotsNeedFiles ? neededFiles(host, options.manifest ?? loadManifest(host.parameters.manifest, options.projectDir)) : [];
     return {

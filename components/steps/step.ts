@@ -2,7 +2,7 @@
 // this host has it. SealingHost runs the steps of HOST_STEPS (components/steps/index.ts) in
 // order, each after the one before, so a host that does not match the plan stops at the first.
 import * as pulumi from "@pulumi/pulumi";
-import { ResolvedHost } from "../../config/resolved";
+import { ResolvedGroup, ResolvedHost } from "../../config/resolved";
 import { HostScriptArgs } from "../host-command";
 
 /** Where an OCI volume's iSCSI target is, once attached. */
@@ -18,6 +18,8 @@ export interface StepContext {
     iscsiTargets: pulumi.Output<IscsiTarget[]>;
     /** The attachments themselves, which the iSCSI step waits for. */
     attachments: pulumi.Resource[];
+    /** The stack's production groups. */
+    groups: ResolvedGroup[];
 }
 
 export interface HostStep {
