@@ -10,7 +10,7 @@
 // really be unknown then (a step's environment) are read through ifKnown and left for `up`.
 import { UnknownValueError } from "@pulumi/policy";
 import { parseCpuset } from "../config/cpuset";
-import { BigDiskPath, HostFactsEnv, SlotLabel, StorageEnv, StorageMountFact } from "../contract/keys";
+import { BigDiskPath, HostFactsEnv, SlotLabel, StepEnv, StorageEnv, StorageMountFact, WorkerEnv } from "./keys";
 
 /** Resource inputs as the policy SDK hands them over: plain JSON, secrets unwrapped. */
 export type Props = Record<string, any>;
@@ -213,6 +213,8 @@ export interface HostFacts {
     bootDisk?: string;
     reservedCpus: number[];
     hugepageBytes: number;
+    /** Declared link speed, Gbit/s. */
+    linkGbps?: number;
     /** Keys not known yet (preview): rules that need them judge at `up`. */
     pending: string[];
 }
@@ -239,6 +241,7 @@ export function readHostFacts(r: SeenResource): HostFacts | undefined {
         bootDisk: env.get(HostFactsEnv.bootDisk) || undefined,
         reservedCpus,
         hugepageBytes: numberOf(env.get(HostFactsEnv.hugepageBytes)) ?? 0,
+        linkGbps: numberOf(env.get(HostFactsEnv.linkGbps)),
         pending: [...pending].sort(),
     };
 }
@@ -286,12 +289,84 @@ export function readStorage(r: SeenResource): StorageFacts | undefined {
     };
 }
 
+export interface WorkerFacts {
+    urn: string;
+    host: string;
+    groups: number[];
+    /** Phases the host's groups hand out. */
+    handedOut: string[];
+    ip: string;
+    /** The address the stack reaches the host at; undefined when only known after launch. */
+    hostAddress?: string;
+    localDir: string;
+    workers: { num: number; phases: string[]; waitSec: number }[];
+    cpus?: number[];
+    proofThreads?: number;
+    sectorBytes?: number;
+    copyLimitMbPerSec?: number;
+    uid?: number;
+    gid?: number;
+    /** Values that could not be read (bad JSON or cpuset). */
+    problems: string[];
+}
+
+/** The worker step: a command whose environment carries the host's force-remote-worker (WorkerEnv). */
+export function readWorker(r: SeenResource): WorkerFacts | undefined {
+    if (!isCommand(r)) return undefined;
+    const { values: env } = environmentOf(r);
+    if (!env.has(WorkerEnv.groups) || !env.has(StepEnv.host)) return undefined;
+    const problems: string[] = [];
+    const json = <T>(key: string, fallback: T): T => {
+        try {
+            return JSON.parse(env.get(key) ?? "") as T;
+        } catch (e) {
+            problems.push(`${key} is not valid JSON (${(e as Error).message})`);
+            return fallback;
+        }
+    };
+    let cpus: number[] | undefined;
+    try {
+        cpus = parseCpuset(env.get(WorkerEnv.cpus) ?? "");
+    } catch (e) {
+        problems.push(`${WorkerEnv.cpus} ${JSON.stringify(env.get(WorkerEnv.cpus))}: ${(e as Error).message}`);
+    }
+    return {
+        urn: r.urn,
+        host: env.get(StepEnv.host)!,
+        groups: json<number[]>(WorkerEnv.groups, []),
+        handedOut: json<string[]>(WorkerEnv.handedOut, []),
+        ip: env.get(WorkerEnv.ip) ?? "",
+        hostAddress: env.get(WorkerEnv.hostAddress) || undefined,
+        localDir: env.get(WorkerEnv.localDir) ?? "",
+        workers: json<WorkerFacts["workers"]>(WorkerEnv.workers, []),
+        cpus,
+        proofThreads: numberOf(env.get(WorkerEnv.proofThreads)),
+        sectorBytes: numberOf(env.get(WorkerEnv.sectorBytes)),
+        copyLimitMbPerSec: numberOf(env.get(WorkerEnv.copyLimitMbPerSec)),
+        uid: numberOf(env.get(WorkerEnv.uid)),
+        gid: numberOf(env.get(WorkerEnv.gid)),
+        problems,
+    };
+}
+
 /** Everything the plan declares about one stack host. */
 export interface HostView {
     host: string;
     facts?: HostFacts;
     storage?: StorageFacts;
+    worker?: WorkerFacts;
     slots: Slot[];
+}
+
+/** The hosts of each production group, by group id (a host in two groups is in both). */
+export function groupsOf(hosts: readonly HostView[]): Map<number, (HostView & { worker: WorkerFacts })[]> {
+    const out = new Map<number, (HostView & { worker: WorkerFacts })[]>();
+    for (const h of hosts) {
+        const worker = h.worker;
+        if (!worker) continue;
+        for (const id of worker.groups) out.set(id, [...(out.get(id) ?? []), { ...h, worker }]);
+    }
+    return new Map([...out.entries()].sort(([a], [b]) => a - b));
 }
 
 /** Groups the plan's hosts by `sealbench.host` (slots) and SEALBENCH_HOST (steps); sorted by host, slots by name. */
@@ -312,6 +387,8 @@ export function hostsOf(resources: readonly SeenResource[]): HostView[] {
         if (facts) view(facts.host).facts ??= facts;
         const storage = readStorage(r);
         if (storage) view(storage.host).storage ??= storage;
+        const worker = readWorker(r);
+        if (worker) view(worker.host).worker ??= worker;
     }
     for (const v of hosts.values()) v.slots.sort((a, b) => compareSlotNames(a.slot, b.slot));
     return [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host));

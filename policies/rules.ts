@@ -14,6 +14,14 @@ import { slotCpusetsDisjoint } from "./slot-cpusets-disjoint";
 import { slotCpusetsWithinHost } from "./slot-cpusets-within-host";
 import { slotTmpOnHostVolume } from "./slot-tmp-on-host-volume";
 import { sshKeySecret } from "./ssh-key-secret";
+import { c2WorkerMemoryFits } from "./c2-worker-memory-fits";
+import { copyLimitFitsLink } from "./copy-limit-fits-link";
+import { groupPhasesCovered } from "./group-phases-covered";
+import { groupSharesSealer } from "./group-shares-sealer";
+import { workerCpusClear } from "./worker-cpus-clear";
+import { workerIdsMatch } from "./worker-ids-match";
+import { workerIpOwnUnique } from "./worker-ip-own-unique";
+import { workerLocalDirGuarded } from "./worker-local-dir-guarded";
 
 export type Rule = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -31,4 +39,13 @@ export const rules: Rule[] = [
     noPrivilegedSlots,
     hostKeyPinned,
     sshKeySecret,
+    // Production groups (seed 001).
+    groupPhasesCovered,
+    groupSharesSealer,
+    workerIpOwnUnique,
+    workerLocalDirGuarded,
+    workerCpusClear,
+    c2WorkerMemoryFits,
+    copyLimitFitsLink,
+    workerIdsMatch,
 ];
