@@ -64,7 +64,7 @@ WantedBy=multi-user.target
     const configToml = `scheduler_url = "${opts.schedulerUrl}"
 local_dir = "/sealer"
 copy_limit_mb_per_sec = 500
-group_id = [${groupId}]
+group_id = [ ${groupId} ]
 sector_size = 536870912
 ip = "${ip}"
 

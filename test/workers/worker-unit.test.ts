@@ -181,7 +181,9 @@ describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
         times.restartAfterConfigMs = Date.now() - t0;
         const last = (await startLines()).at(-1)!;
         expect(last).toContain(`pid=${pid} `);
-        expect(last).toContain(`ip=${newIp} group_id=[${newGroup[0]}]`);
+        // group_id as config.toml spells it: smol-toml writes "[ 2 ]", the fixture "[2]".
+        const logged = /ip=(\S+) group_id=(\[[^\]]*\])/.exec(last);
+        expect(logged && { ip: logged[1], groupId: JSON.parse(logged[2]) }).toEqual({ ip: newIp, groupId: newGroup });
         await stub.waitFor(newIp, newGroup, 1, waitSec(changed) * 1000 + 10_000);
         const base = `${tomlValue(changed, "local_dir")}/nfs/${newIp}`;
         expect(await h.exec(`stat -c '%u:%g' ${base}/cache ${base}/sealed`)).toBe(`${fx.uid}:${fx.gid}\n${fx.uid}:${fx.gid}`);
