@@ -33,7 +33,7 @@ export function renderWorkerConfig(host: Pick<ResolvedHost, "name">, w: Resolved
         sector_size: w.sectorBytes,
         ip: w.ip,
         worker: w.workers.map((x) => ({ num: x.num, supported_phase: x.phases, wait_sec: x.waitSec })),
-    }) + "\n";
+    }).trimEnd() + "\n";
 }
 
 /** The systemd unit. Values are checked by the schema to be free of spaces, quotes and `$`. */

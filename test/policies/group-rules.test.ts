@@ -1,13 +1,17 @@
 // The production group rules (seed 001) against the recorded plan of Pulumi.production-example.yaml
 // — the real program's resources, the compliant fixture — with one field of one host's worker
 // step broken per case: the exact verdicts of the whole pack.
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { RecordedResource } from "../../contract/resources";
 import { HostFactsEnv, StorageEnv, WorkerEnv } from "../../contract/keys";
 import { loadStackFile } from "../../config/stack-file";
 import { runProgram } from "../../plan/run-program";
 import { setEnvironment, verdictsOf } from "./fixture";
 
-const { resources: plan } = await runProgram(loadStackFile("Pulumi.production-example.yaml").file, { stack: "production-example" });
+let plan: RecordedResource[] = [];
+beforeAll(async () => {
+    plan = (await runProgram(loadStackFile("Pulumi.production-example.yaml").file, { stack: "production-example" })).resources;
+});
 const workers = (name: string, list: object[], p = plan) => setEnvironment(p, `${name}-worker`, WorkerEnv.workers, JSON.stringify(list));
 const verdict = (policy: string, on: string, message: string) => ({ policy, level: "mandatory", on, message });
 

@@ -1,8 +1,9 @@
-// The worker unit and config.toml the real-systemd tests install, in the shape the product will
-// render (issue 12). The tests read what they assert from these texts (User=, CPUAffinity=,
-// LimitNOFILE=, Environment=, RestartSec=, ExecStart=, StandardOutput=), so the renderer's output
-// can replace `unitText` and `configToml` here without touching the tests: keep the other fields
-// (the user's uid/gid, which a unit names only by name) in step with them.
+// The worker unit and config.toml the real-systemd tests install: the renderer's own output for
+// one host (components/worker/render.ts). The tests read what they assert from these texts
+// (User=, CPUAffinity=, LimitNOFILE=, Environment=, RestartSec=, ExecStart=, StandardOutput=).
+import { resolveStack } from "../../config/resolve";
+import { ResolvedHost, ResolvedWorker } from "../../config/resolved";
+import { renderWorkerConfig, renderWorkerUnit, workerFiles } from "../../components/worker/render";
 
 export interface WorkerFixtureOptions {
     /** The stub scheduler's URL, e.g. http://127.0.0.1:40123 (the container shares this machine's network). */
@@ -30,53 +31,53 @@ export interface WorkerFixture {
     logFile: string;
 }
 
-export function workerFixture(opts: WorkerFixtureOptions): WorkerFixture {
-    const cpus = opts.cpus ?? "1";
-    const groupId = opts.groupId ?? 1;
-    const ip = opts.ip ?? "10.10.19.17";
-    const workingDirectory = "/opt/force-remote-worker";
-    const logFile = "/sealer/logs/force-remote-worker.log";
-    const unitText = `[Unit]
-Description=force-remote-worker of sealbench host p1 (group ${groupId})
-Wants=network-online.target
-After=network-online.target remote-fs.target
-RequiresMountsFor=/sealer
-
-[Service]
-Type=simple
-User=fil
-Group=fil
-WorkingDirectory=${workingDirectory}
-Environment=RUST_LOG=debug
-Environment=RUST_BACKTRACE=1
-Environment=BELLMAN_PROOF_THREADS=${opts.bellmanProofThreads ?? 3}
-ExecStart=${workingDirectory}/force-remote-worker
-LimitNOFILE=${opts.limitNofile ?? 1048576}
-CPUAffinity=${cpus}
-Restart=on-failure
-RestartSec=2
-StandardOutput=append:${logFile}
-StandardError=inherit
-
-[Install]
-WantedBy=multi-user.target
-`;
-    const configToml = `scheduler_url = "${opts.schedulerUrl}"
-local_dir = "/sealer"
-copy_limit_mb_per_sec = 500
-group_id = [ ${groupId} ]
-sector_size = 536870912
-ip = "${ip}"
-
-[[worker]]
-num = 1
-supported_phase = ["PreCommitPhase1", "PreCommitPhase2", "CommitPhase1", "CommitPhase2"]
-wait_sec = ${opts.waitSec ?? 1}
-
-[[worker]]
-num = 1
-supported_phase = ["CopyTask", "CleanTask"]
-wait_sec = ${opts.waitSec ?? 1}
-`;
-    return { unitName: "force-remote-worker.service", unitText, configToml, user: "fil", uid: 2001, gid: 2001, cpus, workingDirectory, logFile };
+/** The worker of one host as sealbench renders it: resolved from a stack config, rendered by components/worker/render.ts. */
+export function workerFixture(opts: WorkerFixtureOptions): WorkerFixture & { host: ResolvedHost; worker: ResolvedWorker } {
+    const uid = 2001;
+    const gid = 2001;
+    const waitSec = opts.waitSec ?? 1;
+    const { hosts } = resolveStack({
+        hosts: [
+            {
+                name: "p1",
+                target: { kind: "local" },
+                facts: { cpus: 2, memoryGb: 8 },
+                reservedCpus: 1,
+                memoryReserveGb: 0,
+                allowBootDisk: true,
+                sectorSize: "512MiB",
+                storage: [{ kind: "existing", mountPoint: "/mnt/storage" }],
+                user: { name: "fil", uid, gid },
+                sealer: { root: "/sealer", storageNodes: [opts.ip ?? "10.10.19.17"] },
+                worker: {
+                    groups: [opts.groupId ?? 1],
+                    schedulerUrl: opts.schedulerUrl,
+                    ip: opts.ip ?? "10.10.19.17",
+                    env: { rustLog: "debug", bellmanProofThreads: opts.bellmanProofThreads ?? 3 },
+                    workers: [
+                        { num: 1, phases: ["PreCommitPhase1", "PreCommitPhase2", "CommitPhase1", "CommitPhase2"], waitSec },
+                        { num: 1, phases: ["CopyTask", "CleanTask"], waitSec },
+                    ],
+                    ...(opts.cpus !== undefined ? { cpuset: opts.cpus } : {}),
+                    ...(opts.limitNofile !== undefined ? { limitNofile: opts.limitNofile } : {}),
+                },
+            },
+        ],
+    });
+    const host = hosts[0];
+    const worker = host.worker!;
+    const files = workerFiles(host, worker);
+    return {
+        unitName: worker.unit,
+        unitText: renderWorkerUnit(host, worker),
+        configToml: renderWorkerConfig(host, worker),
+        user: host.user.name,
+        uid,
+        gid,
+        cpus: worker.cpuset,
+        workingDirectory: worker.dir,
+        logFile: files.log,
+        host,
+        worker,
+    };
 }

@@ -8,7 +8,17 @@ import * as path from "path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { lintUnit, parseUnit } from "../../components/worker/unit-lint";
 import { describeNeeding } from "../support/docker";
-import { workerFixture, WorkerFixture } from "./fixture";
+import { workerFixture } from "./fixture";
+import { scriptCommand } from "../../components/host-command";
+import { handedOut, workerEnv } from "../../components/steps/worker";
+import { parse as parseToml } from "smol-toml";
+
+type Fixture = ReturnType<typeof workerFixture>;
+
+/** Runs the worker step's script in the systemd host, as a host step would (one self-contained text). */
+function runWorkerStep(h: SystemdHost, fx: Fixture, action: "create" | "delete", extra: Record<string, string> = {}) {
+    return h.run(scriptCommand("worker.sh", { ...workerEnv(fx.host, fx.worker, handedOut(fx.worker, [])), ...extra }, action));
+}
 import { IDLE_ANSWER, startStubScheduler, StubScheduler } from "./stub-scheduler";
 import { bootSystemdHost, cpuList, nofileCap, systemdHostMissing, systemdImage, SystemdHost } from "./systemd-host";
 
@@ -35,7 +45,7 @@ const waitSec = (toml: string) => Number(/^\[\[worker\]\][\s\S]*?^wait_sec\s*=\s
 describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
     let h: SystemdHost;
     let stub: StubScheduler;
-    let fx: WorkerFixture;
+    let fx: Fixture;
     let pid = 0;
     const times: Record<string, number> = {};
 
@@ -46,9 +56,14 @@ describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
     beforeAll(async () => {
         times.imageBuildMs = systemdImage().builtMs;
         stub = await startStubScheduler();
-        fx = workerFixture({ schedulerUrl: stub.url });
         h = await bootSystemdHost({ name: "worker", cpus: "0-1" });
         times.bootMs = h.bootMs;
+        // This machine's engine may cap open files below the notes' 1048576 (seen here: 20000, and
+        // root may not raise it): the unit then asks for the cap, and the step's refusal of more
+        // is tested below.
+        const cap = nofileCap(h, 1048576);
+        if (cap) console.log(`worker unit: LimitNOFILE lowered to ${h.hardNofile}: ${cap}`);
+        fx = workerFixture({ schedulerUrl: stub.url, cpus: "1", limitNofile: Math.min(1048576, h.hardNofile) });
         const t0 = Date.now();
         await h.useradd(fx.user, fx.uid, fx.gid);
         // What the host steps make before the worker's: the sealer root owned by the worker user,
@@ -57,10 +72,12 @@ describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
         await h.exec(`mkdir -p '${localDir}' '${path.posix.dirname(fx.logFile)}' && chown ${fx.uid}:${fx.gid} '${localDir}' '${path.posix.dirname(fx.logFile)}'`);
         const binary = serviceValue(fx.unitText, "ExecStart").split(/\s+/)[0];
         await h.writeFile(binary, fs.readFileSync(path.join(__dirname, "stand-in-worker.sh"), "utf8"), { mode: 0o755, owner: "root:root" });
-        await h.writeFile(path.posix.join(fx.workingDirectory, "config.toml"), fx.configToml, { mode: 0o640, owner: `${fx.user}:${fx.user}` });
-        await h.installUnit(fx.unitName, fx.unitText);
-        await h.enable(fx.unitName);
-        await h.start(fx.unitName);
+        // The worker step itself (components/scripts/worker.sh) writes config.toml, the unit and
+        // the logrotate file, enables and starts the service, and checks it.
+        const step = await runWorkerStep(h, fx, "create");
+        expect(step.stderr, step.stdout).toBe("");
+        expect(step.code).toBe(0);
+        expect(step.stdout).toContain(`(re)started ${fx.unitName}`);
         pid = await h.waitForMainPid(fx.unitName, { timeoutMs: 10_000 });
         times.installAndStartMs = Date.now() - t0;
     });
@@ -191,10 +208,84 @@ describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
         expect((await h.run(`kill -0 ${old}`)).code).not.toBe(0);
     });
 
+    it("the worker step writes the rendered config.toml (which re-parses to the stack's values) and restarts the service on a change", async () => {
+        // The test above wrote its own config.toml: the step puts the stack's back and restarts.
+        const old = pid;
+        const r = await runWorkerStep(h, fx, "create");
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`(re)started ${fx.unitName}`);
+        pid = await h.waitForMainPid(fx.unitName, { not: old, timeoutMs: 10_000 });
+        const config = await h.exec(`cat '${fx.workingDirectory}/config.toml'`);
+        expect(`${config}\n`).toBe(fx.configToml);
+        expect(parseToml(config)).toEqual({
+            scheduler_url: stub.url,
+            local_dir: fx.worker.localDir,
+            copy_limit_mb_per_sec: 500,
+            group_id: fx.worker.groups,
+            sector_size: 536870912,
+            ip: fx.worker.ip,
+            worker: fx.worker.workers.map((w) => ({ num: w.num, supported_phase: w.phases, wait_sec: w.waitSec })),
+        });
+        expect(await h.exec(`stat -c '%U:%G %a' '${fx.workingDirectory}/config.toml'`)).toBe(`root:${fx.user} 640`);
+    });
+
+    it("a second run of the step changes nothing: the same process keeps running", async () => {
+        const r = await runWorkerStep(h, fx, "create");
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toContain(`worker files unchanged; ${fx.unitName} running`);
+        expect(await h.mainPid(fx.unitName)).toBe(pid);
+    });
+
+    it("a changed stack (wait_sec 2) restarts the service with the new config", async () => {
+        const changed = workerFixture({ schedulerUrl: stub.url, cpus: "1", limitNofile: Math.min(1048576, h.hardNofile), waitSec: 2 });
+        const old = pid;
+        const r = await runWorkerStep(h, changed, "create");
+        expect(r.code, r.stderr).toBe(0);
+        pid = await h.waitForMainPid(fx.unitName, { not: old, timeoutMs: 10_000 });
+        expect(await h.exec(`grep -c '^wait_sec = 2$' '${fx.workingDirectory}/config.toml'`)).toBe("2");
+        fx = changed;
+    });
+
+    it("the step fails, naming the cap, when the host's hard limit is below LimitNOFILE", async () => {
+        // nr_open bounds every limit; beyond it systemd itself would refuse the unit.
+        const nrOpen = Number((await h.exec("cat /proc/sys/fs/nr_open")).trim());
+        const over = Math.min(h.hardNofile + 1000, nrOpen);
+        expect(over, `this machine's hard limit ${h.hardNofile} is at nr_open ${nrOpen}: no LimitNOFILE above it can be set up`).toBeGreaterThan(h.hardNofile);
+        const capped = workerFixture({ schedulerUrl: stub.url, cpus: "1", limitNofile: over, waitSec: 2 });
+        const r = await runWorkerStep(h, capped, "create");
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`has an open-file limit of ${h.hardNofile} on host p1, expected ${over} (worker.limitNofile): the host's hard limit caps it`);
+        // Back to what the host allows.
+        const back = await runWorkerStep(h, fx, "create");
+        expect(back.code, back.stderr).toBe(0);
+        pid = await h.waitForMainPid(fx.unitName, { timeoutMs: 10_000 });
+    });
+
+    it("the step refuses a host without systemd before changing anything", async () => {
+        const before = await h.exec(`sha256sum '${fx.workingDirectory}/config.toml' '/etc/systemd/system/${fx.unitName}'`);
+        const other = workerFixture({ schedulerUrl: stub.url, cpus: "1", limitNofile: Math.min(1048576, h.hardNofile), waitSec: 3 });
+        const r = await runWorkerStep(h, other, "create", { SEALBENCH_SYSTEMD_RUN: "/nonexistent" });
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim()).toBe("worker: host p1 does not run systemd (no /nonexistent or no systemctl): the worker runs as a systemd service, nothing was changed. Run it on a systemd host");
+        expect(await h.exec(`sha256sum '${fx.workingDirectory}/config.toml' '/etc/systemd/system/${fx.unitName}'`)).toBe(before);
+        expect(await h.mainPid(fx.unitName)).toBe(pid);
+    });
+
     it("the stand-in refuses to start without config.toml in its working directory, saying where it looked", async () => {
         const binary = serviceValue(fx.unitText, "ExecStart").split(/\s+/)[0];
         const r = await h.run(`mkdir -p /tmp/empty && cd /tmp/empty && runuser -u ${fx.user} -- ${binary}`);
         expect(r.code).toBe(2);
         expect(r.stderr.trim()).toBe("force-remote-worker (stand-in): no config.toml in /tmp/empty (the unit's WorkingDirectory= must hold it)");
+    });
+    it("delete stops and disables the service and removes its files, leaving others alone", async () => {
+        await h.writeFile("/etc/logrotate.d/someone-else", "/var/log/x { daily }\n");
+        const r = await runWorkerStep(h, fx, "delete");
+        expect(r.code, r.stderr).toBe(0);
+        expect(await h.mainPid(fx.unitName)).toBe(0);
+        expect((await h.run(`systemctl is-enabled ${fx.unitName}`)).code).not.toBe(0);
+        expect(await h.exec(`ls /etc/systemd/system/${fx.unitName} '${fx.workingDirectory}/config.toml' /etc/logrotate.d/sealbench-worker-p1 2>/dev/null | wc -l`)).toBe("0");
+        expect(await h.exec("cat /etc/logrotate.d/someone-else")).toBe("/var/log/x { daily }");
+        // The operator's binary stays: it is theirs.
+        expect((await h.run(`test -x '${fx.workingDirectory}/force-remote-worker'`)).code).toBe(0);
     });
 });
