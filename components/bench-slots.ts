@@ -54,11 +54,6 @@ export function slotIndex(slot: Pick<ResolvedSlot, "name">): number {
     return Number(m[1]);
 }
 
-/** The p2 slot a p34 slot continues: p34-k continues p2-k on the same host, when there is one. */
-export function continuedP2(host: Pick<ResolvedHost, "slots">, slot: ResolvedSlot): ResolvedSlot | undefined {
-    if (slot.phase !== "p34") return undefined;
-    return host.slots.find((s) => s.phase === "p2" && slotIndex(s) === slotIndex(slot));
-}
 
 /** The phase's environment in a fixed order: the container's, and the one the run command spells out. */
 function slotEnvPairs(host: ResolvedHost, slot: ResolvedSlot): [string, string][] {
@@ -94,9 +89,9 @@ export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot): SlotC
         { source: slot.workDir, target: slot.workDir, readOnly: false, relabel: true },
         { source: scratch, target: SLOT_TMP_PATH, readOnly: false, relabel: true },
     ];
-    const p2 = continuedP2(host, slot);
-    // p3/p4 read the cache dir and sealed file that the p2 slot left in its own folder.
-    if (p2) mounts.push({ source: p2.workDir, target: p2.workDir, readOnly: false, relabel: true });
+    // p3/p4 read the cache dir and sealed file that the p2 run left in its slot's folder (kept on
+    // the host after that slot is gone from the stack).
+    if (slot.phase === "p34") mounts.push({ source: slot.continuesDir, target: slot.continuesDir, readOnly: false, relabel: true });
     if (slot.phase === "p1" && host.hugepages.count > 0) {
         mounts.push({ source: host.hugepages.mountPoint, target: host.hugepages.mountPoint, readOnly: false, relabel: false });
     }
@@ -108,7 +103,7 @@ export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot): SlotC
         [SlotLabel.threads, String(slot.cpus.length)],
         [SlotLabel.scratchDir, scratch],
     ];
-    if (slot.phase === "p34") labels.push([SlotLabel.proofThreads, String(slot.proofThreads)]);
+    if (slot.phase === "p34") labels.push([SlotLabel.proofThreads, String(slot.proofThreads)], [SlotLabel.continues, slot.continues]);
     return {
         name: slot.name,
         cpuSet: slot.cpuset,
@@ -206,8 +201,11 @@ export function logName(slot: ResolvedSlot): string {
  * Deterministic p2 → p34 hand-over: p2 gets `--cache-dir cache`, and after benchy exits the same
  * command reads benchy's own line `using cache dir "…", sealed file "…"` and links
  * `<p2 folder>/<slot>.cache` and `<slot>.sealed` to what it names (benchy picks the sealed file's
- * name itself: a random `.tmp*` in TMPDIR, which is /tmp = the slot's tmp/). p34-k is then given
- * those two links of p2-k; nobody greps a log by hand.
+ * name itself: a random `.tmp*` in TMPDIR, which is /tmp = the slot's tmp/), only when benchy
+ * finished. A p34 slot is then given the two links of the p2 slot it continues (p2-k for p34-k
+ * unless it names another): they stay in that slot's folder across updates, so p34 may run days
+ * later in a stack that no longer has the p2 slot (the notes ran p2, then p34 on the same cache
+ * dir and sealed file). Nobody greps a log by hand.
  */
 export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
     const log = `logs/${logName(slot)}`;
@@ -219,22 +217,23 @@ export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
     const run: SlotRun = { command: "", logPath: `${slot.workDir}/${log}` };
     let phaseArgs = "";
     let after = "";
+    let before = "";
     if (slot.phase === "p2") {
         phaseArgs = " --cache-dir cache";
         run.cacheDir = `${slot.workDir}/${slot.name}.cache`;
         run.sealedFile = `${slot.workDir}/${slot.name}.sealed`;
-        after = `; ${linkP2Outputs(log, slot.name)}`;
+        // Only a finished run moves the links: a failed one leaves the last finished run's.
+        after = ` && ${linkP2Outputs(log, slot.name)}`;
     } else if (slot.phase === "p34") {
-        // With no p2 slot of the same index on this host, the p2 results are expected in the
-        // slot's own folder under the same names (copied or linked there by hand).
-        const from = continuedP2(host, slot) ?? { workDir: slot.workDir, name: "p2" };
-        run.cacheDir = `${from.workDir}/${from.name}.cache`;
-        run.sealedFile = `${from.workDir}/${from.name}.sealed`;
+        // The last finished run of the p2 slot it continues, in this update or an earlier one.
+        run.cacheDir = `${slot.continuesDir}/${slot.continues}.cache`;
+        run.sealedFile = `${slot.continuesDir}/${slot.continues}.sealed`;
         phaseArgs = ` --cache-dir ${shellWord(`${run.cacheDir}/`)} --sealed-file ${shellWord(run.sealedFile)}`;
+        before = `{ [ -e ${shellWord(run.sealedFile)} ] || { echo "no finished run of ${slot.continues}: ${run.sealedFile} is missing; run p2 first" > ${log}; exit 1; }; } && `;
     } else {
         phaseArgs = " --cache-dir cache";
     }
-    const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${env.join(" ")} ${benchy}${phaseArgs} > ${log} 2>&1${after}`;
+    const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${before}${env.join(" ")} ${benchy}${phaseArgs} > ${log} 2>&1${after}`;
     run.command = `docker exec -d ${slot.name} sh -c ${shellQuote(inner)}`;
     return run;
 }

@@ -28,6 +28,10 @@ export interface CommitSlot extends SlotBase {
     proofThreads: number;
     /** Container memory limit, GB. */
     memoryGb: number;
+    /** The p2 slot whose last finished run it continues (e.g. "p2-1"), declared now or in an earlier update. */
+    continues: string;
+    /** That p2 slot's host folder, which keeps its <slot>.cache and <slot>.sealed links across updates. */
+    continuesDir: string;
 }
 
 export type ResolvedSlot = SealSlot | CommitSlot;

@@ -206,6 +206,7 @@ const slot = z.strictObject({
     cpusPerSlot: z.int().min(1).optional().describe("CPUs per slot; without it the slots share the free CPUs evenly."),
     proofThreads: z.int().min(1).max(256).optional().describe("p34 only: BELLMAN_PROOF_THREADS. Defaults to 5 (the notes'; benchy's own default is 10)."),
     memoryGb: positiveGb.optional().describe("p34 only: memory limit, GB. Defaults to 45 + 30 × proofThreads at 32 GiB, scaled by size."),
+    continues: z.string().regex(/^p2-[1-9][0-9]*$/, "expected a p2 slot name like p2-1").optional().describe("p34 only: the p2 slot whose last finished run it continues, in this update or an earlier one (its folder keeps <slot>.cache and <slot>.sealed). Defaults to the p2 slot of the same number."),
 });
 
 export const hostSchema = z.strictObject({

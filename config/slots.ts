@@ -31,6 +31,7 @@ export function resolveSlots(
         }
         if (s.phase !== "p34" && s.proofThreads !== undefined) problem([...here, "proofThreads"], `applies to p34 slots only; this slot is ${s.phase}`, s.proofThreads);
         if (s.phase !== "p34" && s.memoryGb !== undefined) problem([...here, "memoryGb"], `applies to p34 slots only; this slot is ${s.phase}`, s.memoryGb);
+        if (s.phase !== "p34" && s.continues !== undefined) problem([...here, "continues"], `applies to p34 slots only; this slot is ${s.phase}`, s.continues);
         if (s.cpuset !== undefined) {
             const cpus = parseCpuset(s.cpuset);
             if (ctx.layoutChecks) {
@@ -90,6 +91,9 @@ export function resolveSlots(
         const base = { name, sectorSize: size, sectorBytes, cpus: cpusets[k], cpuset: formatCpuset(cpusets[k]), workDir: `${ctx.workDir}/${name}`, entry: r.entry };
         if (s.phase !== "p34") return { ...base, phase: s.phase };
         const proofThreads = s.proofThreads ?? 5;
-        return { ...base, phase: "p34", proofThreads, memoryGb: s.memoryGb ?? c2MemoryGb(sectorBytes, proofThreads) };
+        // By default p34-k continues p2-k; its folder is the same whether p2-k is declared now or
+        // was in an earlier update (the p2 run's links stay there).
+        const continues = s.continues ?? `p2-${name.slice("p34-".length)}`;
+        return { ...base, phase: "p34", proofThreads, memoryGb: s.memoryGb ?? c2MemoryGb(sectorBytes, proofThreads), continues, continuesDir: `${ctx.workDir}/${continues}` };
     });
 }

@@ -61,6 +61,10 @@ export function renderPlan({ stackFile, view, verdicts }: RenderInput): string {
                 return [[s.name, s.phase, s.cpuset, String(s.cpus), s.memory, mounts[0]], ...mounts.slice(1).map((m) => ["", "", "", "", "", m])];
             });
             out.push(...table(["name", "phase", "cpuset", "CPUs", "memory", "mounts"], rows));
+            for (const s of h.slots.filter((x) => x.continues)) {
+                const c = s.continues!;
+                out.push(`    ${s.name} continues the last finished run of ${c.slot}${c.declared ? "" : ` (not in this plan: its run from an earlier update, kept in its folder)`}`);
+            }
         }
         const p = h.parameters;
         out.push(`  proof parameters → ${at(p.folder)} (linked from ${at(p.link)}), from ${p.manifest}:`);

@@ -31,6 +31,8 @@ export interface SlotView {
     mounts: string[];
     /** Container resource name, or undefined when the program declares no container for the slot. */
     container?: string;
+    /** p34: the p2 slot whose last finished run it continues, and whether that slot is in this plan. */
+    continues?: { slot: string; declared: boolean };
 }
 
 export interface HostView {
@@ -185,6 +187,7 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
                 memory: c ? (memoryMb ? mib(memoryMb) : "none") : s.phase === "p34" ? `${s.memoryGb} GB (config)` : "none",
                 mounts: c ? volumesOf(c) : [],
                 container: c?.name,
+                ...(s.phase === "p34" ? { continues: { slot: (c && labelsOf(c.inputs).get(SlotLabel.continues)) ?? s.continues, declared: h.slots.some((o) => o.name === s.continues) } } : {}),
             };
         });
         // Containers labelled as slots the config does not have (should not happen; shown if it does).

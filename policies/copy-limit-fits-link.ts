@@ -7,7 +7,7 @@ import { DEFAULT_ENFORCEMENT } from "./defaults";
 
 export const copyLimitFitsLink: StackValidationPolicy = {
     name: "copy-limit-fits-link",
-    description: "copy_limit_mb_per_sec × the host's CopyTask workers fits its declared link speed (facts.linkGbps), when declared.",
+    description: "A host's copy limit (copy_limit_mb_per_sec) × its CopyTask workers fits its declared link speed (facts.linkGbps), when declared.",
     enforcementLevel: DEFAULT_ENFORCEMENT,
     validateStack: (args, reportViolation) => {
         for (const h of hostsOf(args.resources)) {

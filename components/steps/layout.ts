@@ -33,7 +33,8 @@ export function layoutEnv(host: ResolvedHost): Record<string, string> {
         [LayoutEnv.uid]: host.user.uid === undefined ? "" : String(host.user.uid),
         [LayoutEnv.gid]: host.user.gid === undefined ? "" : String(host.user.gid),
         [LayoutEnv.storageNodes]: (host.sealer?.storageNodes ?? []).join(" "),
-        [LayoutEnv.extraDirs]: host.slots.flatMap((s) => [s.workDir, `${s.workDir}/tmp`]).map((d) => tableField(d, "folder")).join("\n"),
+        // A p34 slot's continued p2 folder too: it may outlive its slot, and Docker would make a missing one as root.
+        [LayoutEnv.extraDirs]: [...new Set(host.slots.flatMap((s) => [s.workDir, `${s.workDir}/tmp`, ...(s.phase === "p34" ? [s.continuesDir] : [])]))].map((d) => tableField(d, "folder")).join("\n"),
         [LayoutEnv.layoutState]: host.paths.layoutState,
     };
 }

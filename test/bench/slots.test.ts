@@ -1,7 +1,7 @@
 // Bench slots: the container arguments (pure), the run commands and the p2 → p34 hand-over, the
 // whole program under mocks, and two real slots on this machine's engine pinned to CPU 0 and 1
 // whose stand-in benchy writes 200 MB without growing the container's writable layer.
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -72,7 +72,7 @@ describe("slot container arguments", () => {
         });
         // Every label key a policy reads, except the p34-only one, is on a p2 slot.
         const keys = spec.labels.map((l) => l.label);
-        expect(Object.values(SlotLabel).filter((k) => !keys.includes(k))).toEqual([SlotLabel.proofThreads]);
+        expect(Object.values(SlotLabel).filter((k) => !keys.includes(k))).toEqual([SlotLabel.proofThreads, SlotLabel.continues]);
     });
 
     it("p34: full Groth params, proof threads, the notes' memory limit in MiB, and the p2 folder it continues", () => {
@@ -134,7 +134,7 @@ describe("run commands", () => {
     it("p2: the notes' command, detached, with a deterministic cache dir and log name", () => {
         const run = slotRun(h, h.slots[0]);
         expect(run.command.startsWith(
-            "docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && TMPDIR=/tmp RUST_LOG=trace RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters /root/worker/benchy force --size=32GiB --p2 --cache-dir cache > logs/benchy-p2-46cpu-1.log 2>&1; ",
+            "docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && TMPDIR=/tmp RUST_LOG=trace RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters /root/worker/benchy force --size=32GiB --p2 --cache-dir cache > logs/benchy-p2-46cpu-1.log 2>&1 && ",
         )).toBe(true);
         expect(run.command.endsWith(`${linkP2Outputs("logs/benchy-p2-46cpu-1.log", "p2-1")}'`)).toBe(true);
         expect(run.logPath).toBe("/mnt/storage/bench/p2-1/logs/benchy-p2-46cpu-1.log");
@@ -142,20 +142,34 @@ describe("run commands", () => {
         expect(run.sealedFile).toBe("/mnt/storage/bench/p2-1/p2-1.sealed");
     });
 
-    it("p34: continues p2 of the same index from its links", () => {
+    it("p34: continues the last finished run of p2 of the same index, from its links, and refuses to start without one", () => {
         const h34 = host({ slots: [{ phase: "p2", count: 1, cpusPerSlot: 46 }, { phase: "p34", count: 1, cpusPerSlot: 46, proofThreads: 4 }] });
         const run = slotRun(h34, h34.slots[1]);
         expect(run.command).toBe(
-            "docker exec -d p34-1 sh -c 'cd /mnt/storage/bench/p34-1 && mkdir -p logs && TMPDIR=/tmp RUST_LOG=info RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters FIL_PROOFS_USE_FULL_GROTH_PARAMS=true BELLMAN_PROOF_THREADS=4 /root/worker/benchy force --size=32GiB --p34 --cache-dir /mnt/storage/bench/p2-1/p2-1.cache/ --sealed-file /mnt/storage/bench/p2-1/p2-1.sealed > logs/benchy-p34-46cpu-1.log 2>&1'",
+            "docker exec -d p34-1 sh -c 'cd /mnt/storage/bench/p34-1 && mkdir -p logs && { [ -e /mnt/storage/bench/p2-1/p2-1.sealed ] || { echo \"no finished run of p2-1: /mnt/storage/bench/p2-1/p2-1.sealed is missing; run p2 first\" > logs/benchy-p34-46cpu-1.log; exit 1; }; } && TMPDIR=/tmp RUST_LOG=info RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters FIL_PROOFS_USE_FULL_GROTH_PARAMS=true BELLMAN_PROOF_THREADS=4 /root/worker/benchy force --size=32GiB --p34 --cache-dir /mnt/storage/bench/p2-1/p2-1.cache/ --sealed-file /mnt/storage/bench/p2-1/p2-1.sealed > logs/benchy-p34-46cpu-1.log 2>&1'",
         );
         expect(run.cacheDir).toBe("/mnt/storage/bench/p2-1/p2-1.cache");
         // The command spells out exactly the container's environment (one source for both).
         expect(run.command).toContain(`&& ${slotContainerSpec(h34, h34.slots[1]).envs.join(" ")} /root/worker/benchy`);
-        // Without a p2 slot of its index, it reads the p2 results from its own folder.
+        // Without a p2 slot in this update, it continues the run p2-1 left in its folder earlier;
+        // `continues` names another p2 slot.
         const alone = host({ slots: [{ phase: "p34", count: 1 }] });
         const own = slotRun(alone, alone.slots[0]);
-        expect(own.command).toContain(" --p34 --cache-dir /mnt/storage/bench/p34-1/p2.cache/ --sealed-file /mnt/storage/bench/p34-1/p2.sealed > logs/");
-        expect(own.sealedFile).toBe("/mnt/storage/bench/p34-1/p2.sealed");
+        expect(own.command).toContain(" --p34 --cache-dir /mnt/storage/bench/p2-1/p2-1.cache/ --sealed-file /mnt/storage/bench/p2-1/p2-1.sealed > logs/");
+        expect(slotContainerSpec(alone, alone.slots[0]).mounts).toContainEqual({ source: "/mnt/storage/bench/p2-1", target: "/mnt/storage/bench/p2-1", readOnly: false, relabel: true });
+        const named = host({ slots: [{ phase: "p34", count: 1, continues: "p2-3" }] });
+        expect(slotRun(named, named.slots[0]).sealedFile).toBe("/mnt/storage/bench/p2-3/p2-3.sealed");
+        // The command itself, run with no finished p2 run: it stops and says why in the log.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-p34-"));
+        try {
+            const h0 = host({ bench: { workDir: dir }, slots: [{ phase: "p34", count: 1 }] });
+            fs.mkdirSync(h0.slots[0].workDir, { recursive: true });
+            const r = spawnSync("bash", ["-c", slotRun(h0, h0.slots[0]).command.replace("docker exec -d p34-1 ", "")], { encoding: "utf8" });
+            expect(r.status).toBe(1);
+            expect(fs.readFileSync(`${h0.slots[0].workDir}/logs/benchy-p34-94cpu-1.log`, "utf8")).toBe(`no finished run of p2-1: ${dir}/p2-1/p2-1.sealed is missing; run p2 first\n`);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     it("quotes every value that reaches the shell: a RUST_LOG of $(…), a quote, a folder with spaces (issue 10 item 15)", () => {
@@ -170,12 +184,17 @@ describe("run commands", () => {
             const h = host({ bench: { rustLog, workDir: path.join(dir, "work dir"), benchyDir }, slots: [{ phase: "p34", count: 1 }] });
             const slot = h.slots[0];
             fs.mkdirSync(slot.workDir, { recursive: true });
+            // A finished p2-1 run from an earlier update: its links stay in its folder.
+            const p2Dir = path.join(dir, "work dir", "p2-1");
+            fs.mkdirSync(path.join(p2Dir, "tmp"), { recursive: true });
+            fs.writeFileSync(path.join(p2Dir, "tmp", ".tmpSealed"), "");
+            fs.symlinkSync("tmp/.tmpSealed", path.join(p2Dir, "p2-1.sealed"));
             const run = slotRun(h, slot);
             // What `docker exec -d p34-1` would run, run here by sh.
             execFileSync("bash", ["-c", run.command.replace(`docker exec -d ${slot.name} `, "")]);
             expect(fs.existsSync(pwned)).toBe(false);
             expect(fs.readFileSync(path.join(slot.workDir, "seen"), "utf8")).toBe(
-                `${rustLog}|${slot.workDir}|force --size=32GiB --p34 --cache-dir ${slot.workDir}/p2.cache/ --sealed-file ${slot.workDir}/p2.sealed\n`,
+                `${rustLog}|${slot.workDir}|force --size=32GiB --p34 --cache-dir ${p2Dir}/p2-1.cache/ --sealed-file ${p2Dir}/p2-1.sealed\n`,
             );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });

@@ -49,7 +49,7 @@ describe("npm run plan", () => {
         expect(text).toMatch(/^ {20,}<root>\/mnt\/storage\/bench\/p2-1\/tmp → \/tmp$/m);
         expect(text).toMatch(/^ {20,}<root>\/mnt\/storage\/filecoin-proof-parameters → \/var\/tmp\/filecoin-proof-parameters:ro$/m);
         expect(text).toContain("docker:index/remoteImage:RemoteImage dev-bench-image");
-        expect(text).toContain("none: no p34 slot (p1 and p2 need no proof parameters)");
+        expect(text).toContain("none: no p34 slot or CommitPhase2 worker (p1 and p2 need no proof parameters)");
         expect(text).toContain("Policy verdicts:\n  none: every rule passes");
         expect(text).toContain("Result: no mandatory violation (0 advisory finding(s)).");
         // The manifest: every custom resource with type, name and inputs; paths under <project>.
@@ -84,7 +84,7 @@ describe("npm run plan", () => {
         // Slot rows start with the slot's name; a slot's further mounts continue on lines of their own.
         const slots = lines(text, /^ +name +phase +cpuset/)
             .slice(1)
-            .filter((l) => /^ +p\d+-\d+ /.test(l))
+            .filter((l) => /^ +p\d+-\d+ +p\d+ /.test(l))
             .map((l) => l.trim().split(/ +/).slice(0, 4).join(" "));
         expect(slots).toEqual([
             "p1-1 p1 2-17 16",
@@ -96,6 +96,7 @@ describe("npm run plan", () => {
             "p2-3 p2 110-127,192-219 46",
             "p34-1 p34 176-191,220-251 48",
         ]);
+        expect(text).toContain("\n    p34-1 continues the last finished run of p2-1\n");
         // C2's container limit: 45 GB + 30 GB × 5 threads, in Docker's MiB.
         expect(text).toMatch(/^ +p34-1 +p34 +176-191,220-251 +48 +185967 MiB \(195 GB\) /m);
         expect(text).toMatch(/^ +\d+\. bench-e4-parameters \(parameters\.sh\)/m);

@@ -22,10 +22,19 @@ const ALL = [
     "no-privileged-slots",
     "host-key-pinned",
     "ssh-key-secret",
+    // Production groups (issue 12).
+    "group-phases-covered",
+    "group-shares-sealer",
+    "worker-ip-own-unique",
+    "worker-local-dir-guarded",
+    "worker-cpus-clear",
+    "c2-worker-memory-fits",
+    "copy-limit-fits-link",
+    "worker-ids-match",
 ];
 
 describe("the pack's rules", () => {
-    it("are exactly the issue's thirteen, each once", () => {
+    it("are exactly the bench's thirteen and the production groups' eight, each once", () => {
         expect(rules.map((r) => r.name).sort()).toEqual([...ALL].sort());
     });
 
