@@ -17,6 +17,7 @@ import { HostConnection, hostScript } from "./host-command";
 import { ociHost } from "./oci-instance";
 import { dockerEngineStep, hasBench, parseDockerRoot } from "./steps/docker-engine";
 import { HOST_STEPS } from "./steps/index";
+import { nfsExportStep } from "./steps/nfs-export";
 import { readyStepArgs, waitingConnection } from "./steps/ready";
 import { StepContext } from "./steps/step";
 
@@ -27,6 +28,8 @@ export interface SealingHostArgs {
     host: ResolvedHost;
     /** SSH private key for ssh and oci targets, kept secret. Required for them; refused for local. */
     privateKey?: pulumi.Input<string>;
+    /** Export steps of the stack's NFS servers this host mounts from: its mounts step waits for them. */
+    nfsExports?: pulumi.Resource[];
 }
 
 /** Refuses impossible arguments before any resource is made, naming the fields. */
@@ -56,6 +59,8 @@ export class SealingHost extends pulumi.ComponentResource {
     readonly dockerDataRoot?: pulumi.Output<string>;
     /** The OCI instance, for `oci` targets. */
     readonly instance?: oci.core.Instance;
+    /** The NFS export step, on a host with the nfsServer role (members' mounts wait for it). */
+    readonly nfsExport?: HostStepCommand;
 
     constructor(name: string, args: SealingHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const access = hostAccess(args);
@@ -65,7 +70,7 @@ export class SealingHost extends pulumi.ComponentResource {
 
         // --- where commands run, and what they wait for -----------------------------------
         const gate: pulumi.Resource[] = [];
-        const ctx: StepContext = { iscsiTargets: pulumi.output([]), attachments: [] };
+        const ctx: StepContext = { iscsiTargets: pulumi.output([]), attachments: [], nfsExports: args.nfsExports ?? [] };
         if (access.kind === "local") {
             this.address = pulumi.output("localhost");
             this.connection = { kind: "local" };
@@ -103,6 +108,7 @@ export class SealingHost extends pulumi.ComponentResource {
             });
             steps.push(made);
             if (step === dockerEngineStep) engine = made;
+            if (step === nfsExportStep) this.nfsExport = made;
         }
         this.ready = [...gate, ...steps];
 
@@ -121,6 +127,7 @@ export class SealingHost extends pulumi.ComponentResource {
             address: this.address,
             dockerDataRoot: this.dockerDataRoot,
             instance: this.instance,
+            nfsExport: this.nfsExport,
         });
     }
 }

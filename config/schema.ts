@@ -4,6 +4,7 @@
 import * as path from "path";
 import { z } from "zod";
 import { parseCpuset } from "./cpuset";
+import { clientProblem } from "./nfs";
 
 // ---------------------------------------------------------------------------------------------
 // Units and small types
@@ -91,7 +92,9 @@ const storageMount = z.discriminatedUnion("kind", [
         kind: z.literal("nfs"),
         source: z.string().regex(/^[^\s:]+:\/\S*$/, "expected an NFS export like 10.10.10.21:/sealer"),
         mountPoint,
-        options: mountOptions.default("rw,hard,noatime,nfsvers=4.1"),
+        // The notes' group mounts: NFSv3 (hard: a worker never sees a half-written sector as an
+        // error; nolock: no lock daemon needed; 1 MiB transfers for sector-sized files).
+        options: mountOptions.default("hard,nolock,rsize=1048576,wsize=1048576,vers=3"),
         sizeGb: positiveGb.optional(),
     }),
     z.strictObject({
@@ -115,6 +118,9 @@ const user = z.strictObject({
     name: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("fil").describe("The account the bench slots and the worker run as; owns the host's folders."),
     group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().describe("Group with write access to the folders. Defaults to the user's name."),
     createUser: z.boolean().default(true).describe("Create the user and group when missing."),
+    // NFS (AUTH_SYS) sends numeric ids: a group sharing /sealer needs the same ones on every host.
+    uid: z.int().min(1).max(2 ** 31 - 1).optional().describe("Fixed uid of the user (created with it, checked when it exists). Needed by hosts sharing /sealer over NFS."),
+    gid: z.int().min(1).max(2 ** 31 - 1).optional().describe("Fixed gid of the group. Needed by hosts sharing /sealer over NFS."),
 });
 
 // A bench host has no production pipeline: `sealer: false` leaves /sealer out (no layout, no
@@ -126,6 +132,20 @@ const sealer = z.union([
         storageNodes: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, "expected an IP address or host name")).default([]).describe("Storage servers named in the scheduler's storage-nodes table: /sealer/nfs/<ip>/{cache,sealed}."),
     }),
 ]);
+
+// The group's NFS server (the notes' P1 host): exports a folder to the members (resolve.ts checks it).
+const nfsServer = z.strictObject({
+    export: mountPoint.optional().describe("Folder to export. Defaults to the host's sealer root."),
+    clients: z
+        .array(z.string().superRefine((text, ctx) => {
+            const problem = clientProblem(text);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }))
+        .min(1, "expected at least one client address or network, like 10.10.0.0/16")
+        .describe("IPv4 addresses or networks allowed to mount the export, e.g. [10.10.0.0/16]."),
+    rootSquash: z.boolean().default(true).describe("Map root on the clients to nobody (root_squash). Defaults to true; see the README on no_root_squash."),
+    address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "expected the IP address members mount from, like 10.10.10.21").optional().describe("The address members name in server:/export. Defaults to an ssh target's address."),
+});
 
 const hugepages = z.strictObject({
     count: z.int().min(0).default(0).describe("Pages to reserve; 0 turns hugepages off. Defaults to 0."),
@@ -179,6 +199,7 @@ export const hostSchema = z.strictObject({
     storage: z.array(storageMount).default([]),
     user: user.default(user.parse({})),
     sealer: sealer.default({ root: "/sealer", storageNodes: [] }).describe("The production pipeline's folder tree, or false for a host without one (a bench host)."),
+    nfsServer: nfsServer.optional().describe("Serve a folder (the sealer root) over NFS to the group's members."),
     hugepages: hugepages.default(hugepages.parse({})),
     parameters: parameters.default(parameters.parse({})),
     image: image.default(image.parse({})),

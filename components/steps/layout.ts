@@ -18,6 +18,11 @@ export const LayoutEnv = {
     extraDirs: "SEALBENCH_EXTRA_DIRS",
     /** What the step made or re-owned, so delete undoes exactly that. */
     layoutState: "SEALBENCH_LAYOUT_STATE",
+    /** The NFS export, given the same tree (only on a server). */
+    exportRoot: "SEALBENCH_EXPORT_ROOT",
+    /** Fixed ids of the user and group (only when the config declares them). */
+    uid: "SEALBENCH_SEALER_UID",
+    gid: "SEALBENCH_SEALER_GID",
 } as const;
 
 export function layoutEnv(host: ResolvedHost): Record<string, string> {
@@ -30,12 +35,16 @@ export function layoutEnv(host: ResolvedHost): Record<string, string> {
         [LayoutEnv.storageNodes]: (host.sealer?.storageNodes ?? []).join(" "),
         [LayoutEnv.extraDirs]: host.slots.flatMap((s) => [s.workDir, `${s.workDir}/tmp`]).map((d) => tableField(d, "folder")).join("\n"),
         [LayoutEnv.layoutState]: host.paths.layoutState,
+        // Only when set, so a host without them plans as before.
+        ...(host.nfsServer ? { [LayoutEnv.exportRoot]: tableField(host.nfsServer.export, "folder") } : {}),
+        ...(host.user.uid !== undefined ? { [LayoutEnv.uid]: String(host.user.uid) } : {}),
+        ...(host.user.gid !== undefined ? { [LayoutEnv.gid]: String(host.user.gid) } : {}),
     };
 }
 
 export const layoutStep: HostStep = {
     role: "layout",
     // Nothing to lay out on a host with neither a production tree nor slots.
-    applies: (host) => host.sealer !== undefined || host.slots.length > 0,
+    applies: (host) => host.sealer !== undefined || host.slots.length > 0 || host.nfsServer !== undefined,
     args: (host) => ({ script: "sealer-layout.sh", env: layoutEnv(host) }),
 };

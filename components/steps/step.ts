@@ -18,6 +18,8 @@ export interface StepContext {
     iscsiTargets: pulumi.Output<IscsiTarget[]>;
     /** The attachments themselves, which the iSCSI step waits for. */
     attachments: pulumi.Resource[];
+    /** The export steps of the stack hosts whose NFS exports this host mounts (the mounts step waits for them). */
+    nfsExports?: pulumi.Resource[];
 }
 
 export interface HostStep {
