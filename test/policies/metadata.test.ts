@@ -22,10 +22,14 @@ const ALL = [
     "no-privileged-slots",
     "host-key-pinned",
     "ssh-key-secret",
+    // issue 13: the NFS group
+    "nfs-mounts-name-export",
+    "nfs-export-covers-members",
+    "nfs-worker-ids-match",
 ];
 
 describe("the pack's rules", () => {
-    it("are exactly the issue's thirteen, each once", () => {
+    it("are exactly the issues' sixteen, each once", () => {
         expect(rules.map((r) => r.name).sort()).toEqual([...ALL].sort());
     });
 
