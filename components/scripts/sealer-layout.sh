@@ -107,12 +107,15 @@ record() {
 }
 
 if ! getent group "$group" >/dev/null; then
-    groupadd --system ${want_gid:+--gid "$want_gid"} "$group"
+    # A fixed id is the group's choice, not the system range's (useradd warns about it under --system).
+    if [ -n "$want_gid" ]; then groupadd --gid "$want_gid" "$group"; else groupadd --system "$group"; fi
     record group "$group"
     log "created group $group"
 fi
 if ! getent passwd "$user" >/dev/null; then
-    useradd --system ${want_uid:+--uid "$want_uid"} --gid "$group" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+    kind=(--system)
+    [ -z "$want_uid" ] || kind=(--uid "$want_uid")
+    useradd "${kind[@]}" --gid "$group" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
     record user "$user"
     log "created user $user"
 fi
