@@ -8,6 +8,7 @@ import { NAMESPACE } from "./config/stack-file";
 import { BenchImage } from "./components/bench-image";
 import { BenchSlots, SlotOutputs } from "./components/bench-slots";
 import { OverlaySweep } from "./components/overlay-sweep";
+import { nfsServersOf, serversFirst } from "./components/nfs-group";
 import { SealingHost } from "./components/sealing-host";
 
 export interface HostOutputs {
@@ -24,15 +25,21 @@ export interface HostOutputs {
 export function defineStack(stack: StackConfig): Record<string, HostOutputs> {
     const config = new pulumi.Config(NAMESPACE);
     const out: Record<string, HostOutputs> = {};
-    for (const host of stack.hosts) {
+    // NFS servers first: a member's mounts step waits for its server's export step.
+    const servers = nfsServersOf(stack);
+    const exports = new Map<string, pulumi.Resource>();
+    for (const host of serversFirst(stack)) {
         const privateKey = host.target.kind === "local" ? undefined : config.requireSecret(host.target.privateKey);
-        out[host.name] = defineHost(host, privateKey, stack.groups);
+        const nfsExports = (servers.get(host.name) ?? []).flatMap((s) => exports.get(s) ?? []);
+        const machine = new SealingHost(host.name, { host, privateKey, nfsExports, groups: stack.groups });
+        if (machine.nfsExport) exports.set(host.name, machine.nfsExport);
+        out[host.name] = defineHost(host, machine);
     }
-    return out;
+    // Outputs in the stack's order, whatever order the hosts were declared in.
+    return Object.fromEntries(stack.hosts.map((h) => [h.name, out[h.name]]));
 }
 
-function defineHost(host: ResolvedHost, privateKey: pulumi.Output<string> | undefined, groups: ResolvedGroup[]): HostOutputs {
-    const machine = new SealingHost(host.name, { host, privateKey, groups });
+function defineHost(host: ResolvedHost, machine: SealingHost): HostOutputs {
     const outputs: HostOutputs = { target: host.target.kind, address: machine.address };
     if (!machine.dockerProvider) return outputs;
     // The bench runs on the host's engine, after the host steps (user, folders, mounts).

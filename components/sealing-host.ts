@@ -17,6 +17,7 @@ import { HostConnection, hostScript } from "./host-command";
 import { ociHost } from "./oci-instance";
 import { dockerEngineStep, hasBench, parseDockerRoot } from "./steps/docker-engine";
 import { HOST_STEPS } from "./steps/index";
+import { nfsExportStep } from "./steps/nfs-export";
 import { readyStepArgs, waitingConnection } from "./steps/ready";
 import { StepContext } from "./steps/step";
 
@@ -29,6 +30,8 @@ export interface SealingHostArgs {
     privateKey?: pulumi.Input<string>;
     /** The stack's production groups (the worker step names what they hand out). */
     groups?: ResolvedGroup[];
+    /** Export steps of the stack's NFS servers this host mounts from: its mounts step waits for them. */
+    nfsExports?: pulumi.Resource[];
 }
 
 /** Refuses impossible arguments before any resource is made, naming the fields. */
@@ -58,6 +61,8 @@ export class SealingHost extends pulumi.ComponentResource {
     readonly dockerDataRoot?: pulumi.Output<string>;
     /** The OCI instance, for `oci` targets. */
     readonly instance?: oci.core.Instance;
+    /** The NFS export step, on a host with the nfsServer role (members' mounts wait for it). */
+    readonly nfsExport?: HostStepCommand;
 
     constructor(name: string, args: SealingHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
         const access = hostAccess(args);
@@ -67,7 +72,7 @@ export class SealingHost extends pulumi.ComponentResource {
 
         // --- where commands run, and what they wait for -----------------------------------
         const gate: pulumi.Resource[] = [];
-        const ctx: StepContext = { iscsiTargets: pulumi.output([]), attachments: [], groups: args.groups ?? [] };
+        const ctx: StepContext = { iscsiTargets: pulumi.output([]), attachments: [], groups: args.groups ?? [], nfsExports: args.nfsExports ?? [] };
         if (access.kind === "local") {
             this.address = pulumi.output("localhost");
             this.connection = { kind: "local" };
@@ -105,6 +110,7 @@ export class SealingHost extends pulumi.ComponentResource {
             });
             steps.push(made);
             if (step === dockerEngineStep) engine = made;
+            if (step === nfsExportStep) this.nfsExport = made;
         }
         this.ready = [...gate, ...steps];
 
@@ -123,6 +129,7 @@ export class SealingHost extends pulumi.ComponentResource {
             address: this.address,
             dockerDataRoot: this.dockerDataRoot,
             instance: this.instance,
+            nfsExport: this.nfsExport,
         });
     }
 }

@@ -10,7 +10,7 @@ import { findLookalikes } from "./lookalikes";
 import { loadManifest, neededFiles, parameterSizes } from "./parameters-manifest";
 import { holdsPrivateKey } from "./private-key";
 import { ConfigError, ConfigProblem, formatPath, nearest, PathPart, Report, unique, valueAt, zodProblems } from "./problems";
-import { HostPaths, ResolvedGroup, ResolvedHost, StackConfig } from "./resolved";
+import { HostPaths, NfsServer, ResolvedGroup, ResolvedHost, StackConfig } from "./resolved";
 import { configKeyName, hostSchema, HUGEPAGE_BYTES, ParsedHost, stackKeys } from "./schema";
 import { resolveSlots } from "./slots";
 import { resolveWorker } from "./worker";
@@ -185,6 +185,7 @@ function resolveHost(h: ParsedHost, at: PathPart[], problem: Report, ctx: { root
     const folders = resolveFolders(h, at, problem);
     checkMountPoints(h, at, problem);
     const hugepages = resolveHugepages(h, at, problem, facts.memoryGb, onHost);
+    const nfsServer = resolveNfsServer(h, at, problem, onHost, ctx.root !== undefined);
     const slots = resolveSlots(h, at, problem, { ...facts, workDir: onHost(folders.workDir ?? "/"), layoutChecks: ctx.layoutChecks });
     const benchyDir = onHost(h.bench.benchyDir);
     // The slot's folder is mounted read-write at the same path as benchyDir read-only: Docker
@@ -213,6 +214,7 @@ function resolveHost(h: ParsedHost, at: PathPart[], problem: Report, ctx: { root
         storage: h.storage.map((m) => ({ ...m, mountPoint: onHost(m.mountPoint) })),
         user: { ...h.user, group: h.user.group ?? h.user.name },
         sealer: h.sealer === false || !sealerRoot ? undefined : { ...h.sealer, root: sealerRoot },
+        ...(nfsServer ? { nfsServer } : {}),
         hugepages,
         parameters: { ...h.parameters, folder: onHost(folders.parameters), link: onHost(h.parameters.link) },
         image: { ...h.image, base: h.image.base ?? (h.image.variant === "centos7" ? "centos:centos7" : "debian:bookworm-slim") },
@@ -237,6 +239,7 @@ function hostPaths(name: string, onHost: OnHost): HostPaths {
         mountsState: onHost(`/var/lib/sealbench/${name}-mounts.state`),
         systemdUnits: onHost("/etc/systemd/system"),
         logrotate: onHost("/etc/logrotate.d"),
+        exports: onHost("/etc/exports"),
     };
 }
 
@@ -335,6 +338,26 @@ function checkMountPoints(h: ParsedHost, at: PathPart[], problem: Report): void 
         const fix = key[0] === "storage" && first[0][0] === "target" ? "A block volume is attached and mounted by itself: remove this storage entry" : "Remove one of them";
         problem([...at, ...key, "mountPoint"], `is also the mount point of ${formatPath([...at, ...first[0]])}; one mount point takes one mount. ${fix}`, mount);
     });
+}
+
+/**
+ * The NFS server role: the export defaults to the sealer root and must be a folder of its own;
+ * members find the server by its address, which only an ssh target gives without being told.
+ */
+function resolveNfsServer(h: ParsedHost, at: PathPart[], problem: Report, onHost: OnHost, rooted: boolean): NfsServer | undefined {
+    const role = h.nfsServer;
+    if (!role) return undefined;
+    const folder = role.export ?? (h.sealer === false ? undefined : h.sealer.root);
+    if (folder === undefined) {
+        problem([...at, "nfsServer", "export"], "has no default: the host has no sealer root (sealer: false). Set nfsServer.export to the folder to serve");
+        return undefined;
+    }
+    if (isSystemFolder(folder)) problem([...at, "nfsServer", "export"], "is a system folder; exporting it would hand the system's files to every client. Export a folder of its own, like /sealer", folder);
+    if (role.address === undefined && h.target.kind === "oci") {
+        problem([...at, "nfsServer", "address"], "is required on an oci target: the instance's private address is not known at plan time, and members name it in server:/export");
+    }
+    const address = role.address ?? (h.target.kind === "ssh" ? h.target.address : undefined);
+    return { export: onHost(folder), clients: role.clients, rootSquash: role.rootSquash, address, manageService: !rooted };
 }
 
 /** Hugepages in bytes; a reservation that starves the OS is refused before any host is touched. */

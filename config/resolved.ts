@@ -80,6 +80,22 @@ export interface HostPaths {
     systemdUnits: string;
     /** Where logrotate reads its files (/etc/logrotate.d). */
     logrotate: string;
+    /** The NFS server's exports file (/etc/exports); our lines sit between begin/end markers. */
+    exports: string;
+}
+
+/** The NFS server role, resolved: the folder final (root applied once), who may mount it. */
+export interface NfsServer {
+    export: string;
+    clients: string[];
+    rootSquash: boolean;
+    /** The address members name in server:/export; undefined when the config cannot tell (a local or OCI target without nfsServer.address). */
+    address?: string;
+    /**
+     * Install, enable and reload the system's NFS server. False under a stack `root` (dev stack,
+     * tests): the exports file is then a file of the stack's own, which no system server reads.
+     */
+    manageService: boolean;
 }
 
 export interface ResolvedHost {
@@ -95,6 +111,8 @@ export interface ResolvedHost {
     user: ParsedHost["user"] & { group: string };
     /** The production pipeline's tree; absent on a host without one (`sealer: false`). */
     sealer?: Exclude<ParsedHost["sealer"], false>;
+    /** Serves its export to the group over NFS; absent on other hosts. */
+    nfsServer?: NfsServer;
     hugepages: ParsedHost["hugepages"] & { pageBytes: number; totalBytes: number };
     parameters: ParsedHost["parameters"] & { folder: string };
     image: ParsedHost["image"] & { base: string };

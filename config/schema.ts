@@ -4,6 +4,7 @@
 import * as path from "path";
 import { z } from "zod";
 import { parseCpuset } from "./cpuset";
+import { clientProblem } from "./nfs";
 
 // ---------------------------------------------------------------------------------------------
 // Units and small types
@@ -97,7 +98,9 @@ const storageMount = z.discriminatedUnion("kind", [
         kind: z.literal("nfs"),
         source: z.string().regex(/^[^\s:]+:\/\S*$/, "expected an NFS export like 10.10.10.21:/sealer"),
         mountPoint,
-        options: mountOptions.default("rw,hard,noatime,nfsvers=4.1"),
+        // The notes' group mounts: NFSv3 (hard: a worker never sees a half-written sector as an
+        // error; nolock: no lock daemon needed; 1 MiB transfers for sector-sized files).
+        options: mountOptions.default("hard,nolock,rsize=1048576,wsize=1048576,vers=3"),
         sizeGb: positiveGb.optional(),
     }),
     z.strictObject({
@@ -166,6 +169,20 @@ const sealer = z.union([
     }),
 ]);
 
+// The group's NFS server (the notes' P1 host): exports a folder to the members (resolve.ts checks it).
+const nfsServer = z.strictObject({
+    export: mountPoint.optional().describe("Folder to export. Defaults to the host's sealer root."),
+    clients: z
+        .array(z.string().superRefine((text, ctx) => {
+            const problem = clientProblem(text);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }))
+        .min(1, "expected at least one client address or network, like 10.10.0.0/16")
+        .describe("IPv4 addresses or networks allowed to mount the export, e.g. [10.10.0.0/16]."),
+    rootSquash: z.boolean().default(true).describe("Map root on the clients to nobody (root_squash). Defaults to true; see the README on no_root_squash."),
+    address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "expected the IP address members mount from, like 10.10.10.21").optional().describe("The address members name in server:/export. Defaults to an ssh target's address."),
+});
+
 const hugepages = z.strictObject({
     count: z.int().min(0).default(0).describe("Pages to reserve; 0 turns hugepages off. Defaults to 0."),
     pageSize: z.enum(["2MiB", "1GiB"]).default("2MiB"),
@@ -219,6 +236,7 @@ export const hostSchema = z.strictObject({
     storage: z.array(storageMount).default([]),
     user: user.default(user.parse({})),
     sealer: sealer.default({ root: "/sealer", storageNodes: [] }).describe("The production pipeline's folder tree, or false for a host without one (a bench host)."),
+    nfsServer: nfsServer.optional().describe("Serve a folder (the sealer root) over NFS to the group's members."),
     hugepages: hugepages.default(hugepages.parse({})),
     parameters: parameters.default(parameters.parse({})),
     image: image.default(image.parse({})),

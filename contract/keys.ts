@@ -79,6 +79,25 @@ export const StorageEnv = {
     bigDiskPaths: "SEALBENCH_BIG_DISK_PATHS",
     /** "true" when the host opted out of the boot-disk guard (dev stack only). */
     allowBootDisk: "SEALBENCH_ALLOW_BOOT_DISK",
+    /** Only on a host with an NFS mount: the address NFS servers see it from ("" when unknown: local and OCI targets). */
+    nfsClientAddress: "SEALBENCH_NFS_CLIENT_ADDRESS",
+    /** Only on a host with an NFS mount: the worker's fixed "uid:gid" ("" when not declared). */
+    workerIds: "SEALBENCH_WORKER_IDS",
+} as const;
+
+/** Environment of the NFS export step (the group's server): what it serves, to whom, owned by whom. */
+export const NfsExportEnv = {
+    host: StepEnv.host,
+    /** The exported folder, as members name it in server:/export. */
+    path: "SEALBENCH_NFS_EXPORT",
+    /** JSON array of the IPv4 addresses and networks allowed to mount it. */
+    clients: "SEALBENCH_NFS_CLIENTS",
+    /** "true" (root_squash) or "false" (no_root_squash). */
+    rootSquash: "SEALBENCH_NFS_ROOT_SQUASH",
+    /** The server's address in members' server:/export sources ("" when the config cannot tell). */
+    address: "SEALBENCH_NFS_ADDRESS",
+    /** The worker's fixed "uid:gid" owning the exported tree ("" when not declared). */
+    workerIds: StorageEnv.workerIds,
 } as const;
 
 /** One storage mount as carried in `StorageEnv.mounts`. */
@@ -93,7 +112,7 @@ export interface StorageMountFact {
 
 /** One folder that must live on a big disk, as carried in `StorageEnv.bigDiskPaths`. */
 export interface BigDiskPath {
-    role: "sealer" | "slot-scratch" | "parameters";
+    role: "sealer" | "slot-scratch" | "parameters" | "nfs-export";
     path: string;
 }
 

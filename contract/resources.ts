@@ -10,7 +10,7 @@
 // really be unknown then (a step's environment) are read through ifKnown and left for `up`.
 import { UnknownValueError } from "@pulumi/policy";
 import { parseCpuset } from "../config/cpuset";
-import { BigDiskPath, HostFactsEnv, SlotLabel, StepEnv, StorageEnv, StorageMountFact, WorkerEnv } from "./keys";
+import { BigDiskPath, HostFactsEnv, NfsExportEnv, SlotLabel, StepEnv, StorageEnv, StorageMountFact, WorkerEnv } from "./keys";
 
 /** Resource inputs as the policy SDK hands them over: plain JSON, secrets unwrapped. */
 export type Props = Record<string, any>;
@@ -257,6 +257,10 @@ export interface StorageFacts {
     problems: string[];
     /** Keys the rules need that are not known yet (preview): judged at `up`. */
     pending: string[];
+    /** On a host with an NFS mount: the address its servers see (undefined when not declared). */
+    nfsClientAddress?: string;
+    /** On a host with an NFS mount: the worker's "uid:gid" (undefined when not declared). */
+    workerIds?: string;
 }
 
 /** The storage-mounts step: a command whose environment lists the host's mounts. */
@@ -286,6 +290,50 @@ export function readStorage(r: SeenResource): StorageFacts | undefined {
         allowBootDisk: env.get(StorageEnv.allowBootDisk) === "true",
         problems,
         pending: [StorageEnv.mounts, StorageEnv.bigDiskPaths, StorageEnv.bootDisk, StorageEnv.allowBootDisk].filter((k) => pending.has(k)),
+        nfsClientAddress: env.get(StorageEnv.nfsClientAddress) || undefined,
+        workerIds: env.get(StorageEnv.workerIds) || undefined,
+    };
+}
+
+export interface NfsExportFacts {
+    urn: string;
+    host: string;
+    /** The exported folder. */
+    path: string;
+    clients: string[];
+    rootSquash: boolean;
+    /** The address members name in server:/export; undefined when the config does not tell. */
+    address?: string;
+    /** "uid:gid" owning the exported tree; undefined when not declared. */
+    workerIds?: string;
+    /** Values that could not be read (bad JSON). */
+    problems: string[];
+}
+
+/** The NFS export step: a command whose environment names an exported folder. */
+export function readNfsExport(r: SeenResource): NfsExportFacts | undefined {
+    if (!isCommand(r)) return undefined;
+    const { values: env } = environmentOf(r);
+    const path = env.get(NfsExportEnv.path);
+    if (!env.has(NfsExportEnv.host) || path === undefined) return undefined;
+    const problems: string[] = [];
+    let clients: string[] = [];
+    try {
+        const v = JSON.parse(env.get(NfsExportEnv.clients) ?? "[]");
+        if (Array.isArray(v) && v.every((c) => typeof c === "string")) clients = v;
+        else problems.push(`${NfsExportEnv.clients} is not a JSON array of strings`);
+    } catch (e) {
+        problems.push(`${NfsExportEnv.clients} is not valid JSON (${(e as Error).message})`);
+    }
+    return {
+        urn: r.urn,
+        host: env.get(NfsExportEnv.host)!,
+        path,
+        clients,
+        rootSquash: env.get(NfsExportEnv.rootSquash) !== "false",
+        address: env.get(NfsExportEnv.address) || undefined,
+        workerIds: env.get(NfsExportEnv.workerIds) || undefined,
+        problems,
     };
 }
 
@@ -355,6 +403,8 @@ export interface HostView {
     facts?: HostFacts;
     storage?: StorageFacts;
     worker?: WorkerFacts;
+    /** The host's NFS export step, when it serves the group. */
+    nfsExport?: NfsExportFacts;
     slots: Slot[];
 }
 
@@ -389,6 +439,8 @@ export function hostsOf(resources: readonly SeenResource[]): HostView[] {
         if (storage) view(storage.host).storage ??= storage;
         const worker = readWorker(r);
         if (worker) view(worker.host).worker ??= worker;
+        const nfsExport = readNfsExport(r);
+        if (nfsExport) view(nfsExport.host).nfsExport ??= nfsExport;
     }
     for (const v of hosts.values()) v.slots.sort((a, b) => compareSlotNames(a.slot, b.slot));
     return [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host));

@@ -109,14 +109,19 @@ export function resourcesByHost(hostNames: readonly string[], resources: readonl
     return out;
 }
 
-/** Orders a host's commands so that each comes after every command it waits for, through any chain of resources. */
-export function orderSteps(all: readonly RecordedResource[], steps: readonly RecordedResource[]): { step: RecordedResource; after: string[] }[] {
+/**
+ * Orders a host's commands so that each comes after every command it waits for, through any chain
+ * of resources. `others` (another host's commands: an NFS member waits for its server's export)
+ * are named in `after` too, but not ordered here.
+ */
+export function orderSteps(all: readonly RecordedResource[], steps: readonly RecordedResource[], others: readonly RecordedResource[] = []): { step: RecordedResource; after: string[] }[] {
     const byUrn = new Map(all.map((r) => [r.urn, r]));
     const children = new Map<string, string[]>();
     for (const r of all) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
     // Waiting on a component waits on everything inside it.
     const expand = (urn: string): string[] => [urn, ...(children.get(urn) ?? []).flatMap(expand)];
-    const stepUrns = new Set(steps.map((s) => s.urn));
+    const own = new Set(steps.map((s) => s.urn));
+    const stepUrns = new Set([...own, ...others.map((s) => s.urn)]);
     const upstream = new Map<string, Set<string>>();
     const reach = (urn: string, seen: Set<string>): Set<string> => {
         const cached = upstream.get(urn);
@@ -136,7 +141,7 @@ export function orderSteps(all: readonly RecordedResource[], steps: readonly Rec
     };
     for (const s of steps) reach(s.urn, new Set());
     // Kahn's algorithm over the steps; ties broken by name so the order is stable.
-    const remaining = new Map(steps.map((s) => [s.urn, new Set([...(upstream.get(s.urn) ?? [])].filter((u) => u !== s.urn))]));
+    const remaining = new Map(steps.map((s) => [s.urn, new Set([...(upstream.get(s.urn) ?? [])].filter((u) => u !== s.urn && own.has(u)))]));
     const out: { step: RecordedResource; after: string[] }[] = [];
     const byName = (a: RecordedResource, b: RecordedResource) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
     while (remaining.size) {
@@ -169,9 +174,10 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
     const hosts = stack.hosts.map((h): HostView => {
         const mine = grouped.get(h.name)!;
         const commands = mine.filter((r) => r.custom && isCommand(r));
-        const steps = orderSteps(resources, commands).map(({ step, after }) => {
+        const elsewhere = [...grouped].filter(([name]) => name !== h.name).flatMap(([, rs]) => rs.filter((r) => r.custom && isCommand(r)));
+        const steps = orderSteps(resources, commands, elsewhere).map(({ step, after }) => {
             const script = environmentOf(seen(step, true)).values.get(StepEnv.script);
-            return { name: step.name, type: step.type, script, after: after.filter((a) => commands.some((c) => c.name === a)) };
+            return { name: step.name, type: step.type, script, after: after.filter((a) => commands.some((c) => c.name === a) || elsewhere.some((c) => c.name === a)) };
         });
         const containers = mine.filter((r) => r.type === ResourceType.container);
         const slotOf = (r: RecordedResource) => labelsOf(r.inputs).get(SlotLabel.slot) ?? (r.inputs.name as string | undefined);

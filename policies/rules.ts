@@ -7,6 +7,9 @@ import { cpusReservedForOs } from "./cpus-reserved-for-os";
 import { hostKeyPinned } from "./host-key-pinned";
 import { hugepagesMatchPhases } from "./hugepages-match-phases";
 import { noPrivilegedSlots } from "./no-privileged-slots";
+import { nfsExportCoversMembers } from "./nfs-export-covers-members";
+import { nfsMountsNameExport } from "./nfs-mounts-name-export";
+import { nfsWorkerIdsMatch } from "./nfs-worker-ids-match";
 import { ociShapeMatchesFacts } from "./oci-shape-matches-facts";
 import { p1ScratchFits } from "./p1-scratch-fits";
 import { sealerNotOnBootDisk } from "./sealer-not-on-boot-disk";
@@ -48,4 +51,7 @@ export const rules: Rule[] = [
     c2WorkerMemoryFits,
     copyLimitFitsLink,
     workerIdsMatch,
+    nfsMountsNameExport,
+    nfsExportCoversMembers,
+    nfsWorkerIdsMatch,
 ];

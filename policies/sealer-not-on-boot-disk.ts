@@ -13,6 +13,7 @@ const ROLE_TEXT: Record<BigDiskPath["role"], string> = {
     sealer: "the /sealer root",
     "slot-scratch": "a slot's scratch folder",
     parameters: "the proof parameter folder",
+    "nfs-export": "the folder the host exports over NFS",
 };
 
 const MUST = "/sealer, slot scratch and parameter folders must be on a big disk, never on the boot disk (the notes: /sealer on sda instead of md1, P1 crawled on I/O)";

@@ -14,6 +14,9 @@
 # SEALBENCH_FSTAB         the fstab to keep (default /etc/fstab; the dev stack's is under its root),
 # SEALBENCH_MOUNTS_STATE  the mount points this step mounted itself, one per line (default beside
 #                         the fstab): delete unmounts only those, never an admin's own mount.
+# SEALBENCH_NFS_TIMEOUT   seconds an NFS mount or a probe of a mounted share may take (default
+#                         60): a dead server fails the step instead of hanging it (the notes: a
+#                         dead server hung every shell, not even `cd` returned).
 # SEALBENCH_MOUNTS and SEALBENCH_BIG_DISK_PATHS carry the same as JSON for the policies.
 set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-mounts}
@@ -27,6 +30,8 @@ require_env SEALBENCH_HOST
 fstab=${SEALBENCH_FSTAB:-/etc/fstab}
 tag="$SEALBENCH_HOST:mounts"
 state=${SEALBENCH_MOUNTS_STATE:-$(dirname "$fstab")/.sealbench-$SEALBENCH_HOST-mounts.state}
+nfs_timeout=${SEALBENCH_NFS_TIMEOUT:-60}
+case "$nfs_timeout" in '' | *[!0-9]* | 0) die "SEALBENCH_NFS_TIMEOUT must be a whole number of seconds above 0, got '$nfs_timeout'" ;; esac
 
 kinds=() sources=() points=() fstypes=() options=() formats=()
 while IFS='|' read -r kind source point fstype opts format; do
@@ -161,11 +166,26 @@ for i in "${!kinds[@]}"; do
     else
         lines+="$line"$'\n'
     fi
-    mkdir -p "$point"
     current=$(mounted_source "$point")
+    # A hard NFS mount of a dead server blocks every process that touches it: probe first.
+    if [ "$fstype" = nfs ] && [ -n "$current" ]; then
+        timeout -k 5 "$nfs_timeout" stat -f -- "$point" >/dev/null ||
+            die "NFS share $current on $point does not answer within $nfs_timeout s on host $SEALBENCH_HOST; is its server up?"
+    fi
+    mkdir -p "$point"
     if [ -z "$current" ]; then
-        mount -t "$fstype" -o "${options[$i]}" "$source" "$point" ||
-            die "mounting $source on $point ($fstype, ${options[$i]}) failed on host $SEALBENCH_HOST"
+        rc=0
+        if [ "$fstype" = nfs ]; then
+            timeout -k 5 "$nfs_timeout" mount -t nfs -o "${options[$i]}" "$source" "$point" || rc=$?
+        else
+            mount -t "$fstype" -o "${options[$i]}" "$source" "$point" || rc=$?
+        fi
+        # timeout(1): 124 when the limit was hit, 137 when the mount had to be killed.
+        case "$rc" in
+            0) ;;
+            124 | 137) die "mounting $source on $point did not finish within $nfs_timeout s on host $SEALBENCH_HOST; is the NFS server up and does it export that folder to this host?" ;;
+            *) die "mounting $source on $point ($fstype, ${options[$i]}) failed on host $SEALBENCH_HOST" ;;
+        esac
         made_here "$point" || { mkdir -p "$(dirname "$state")" && printf '%s\n' "$point" >>"$state"; }
         log "mounted $source on $point"
     elif [ "${kinds[$i]}" = block ] && [ "$(readlink -f "$current")" != "$(readlink -f "$source")" ]; then

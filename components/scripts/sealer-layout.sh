@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # The /sealer layout the production workers expect: <root>/nfs/<storage-ip>/{cache,sealed} for
-# every storage node and <root>/cache (the local cache P3 reads), plus each slot's work folder
+# every storage node, <root>/cache and <root>/p3cache (the notes' name for the cache P3 reads),
+# the same tree under the NFS export when the host serves another folder, plus each slot's work folder
 # and its tmp/, all owned by the worker user with group access (setgid, mode 2775: never 777).
 # The notes: P1 failed with `failed to create out dir … /sealer/nfs/10.10.13.22/sealed` because
 # /sealer/nfs belonged to root and the worker runs as `fil`.
@@ -14,6 +15,9 @@
 # `sealer: false`: then only the user and the extra folders), SEALBENCH_SEALER_USER, SEALBENCH_SEALER_GROUP,
 # SEALBENCH_CREATE_USER (true|false), SEALBENCH_SEALER_UID/GID (fixed ids, may be empty), SEALBENCH_STORAGE_NODES (space-separated),
 # SEALBENCH_EXTRA_DIRS (newline-separated folders to own as well: the slots' work folders),
+# SEALBENCH_EXPORT_ROOT (optional: the NFS export, given the same tree),
+# SEALBENCH_SEALER_UID / SEALBENCH_SEALER_GID (optional fixed ids: NFS carries numbers, so every
+# host of a group must agree; made with them, and a user or group that exists with others is refused),
 # SEALBENCH_LAYOUT_STATE (the state file; outside the root so the root itself can be undone).
 set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-sealer-layout}
@@ -60,27 +64,34 @@ create_user=${SEALBENCH_CREATE_USER:-false}
 
 # --- checks, before anything changes -------------------------------------------------------
 dirs=()
-if [ -n "${SEALBENCH_SEALER_ROOT:-}" ]; then
-    case "$root" in /?*) ;; *) die "sealer root '$SEALBENCH_SEALER_ROOT' must be an absolute path other than /" ;; esac
-    dirs=("$root" "$root/nfs" "$root/cache")
+# tree ROOT: the production tree under ROOT (the sealer root, or the folder a server exports).
+tree() {
+    local top=${1%/} node
+    case "$top" in /?*) ;; *) die "tree root '$1' must be an absolute path other than /" ;; esac
+    dirs+=("$top" "$top/nfs" "$top/cache" "$top/p3cache")
     for node in ${SEALBENCH_STORAGE_NODES:-}; do
         case "$node" in *[!A-Za-z0-9.:-]*) die "storage node '$node' is not an IP address or host name" ;; esac
-        dirs+=("$root/nfs/$node" "$root/nfs/$node/cache" "$root/nfs/$node/sealed")
+        dirs+=("$top/nfs/$node" "$top/nfs/$node/cache" "$top/nfs/$node/sealed")
     done
+}
+[ -z "${SEALBENCH_SEALER_ROOT:-}" ] || tree "$root"
+export_root=${SEALBENCH_EXPORT_ROOT:-}
+export_root=${export_root%/}
+[ -z "$export_root" ] || [ "$export_root" = "$root" ] || tree "$export_root"
+want_uid=${SEALBENCH_SEALER_UID:-} want_gid=${SEALBENCH_SEALER_GID:-}
+case "$want_uid$want_gid" in *[!0-9]*) die "uid '$want_uid' and gid '$want_gid' must be numbers" ;; esac
+if [ -n "$want_gid" ] && getent group "$group" >/dev/null; then
+    have=$(getent group "$group" | cut -d: -f3)
+    [ "$have" = "$want_gid" ] || die "group $group has gid $have on host $SEALBENCH_HOST, but the stack says user.gid: $want_gid; NFS members write with numeric ids, so every host must agree. Change the group's gid or user.gid"
+fi
+if [ -n "$want_uid" ] && getent passwd "$user" >/dev/null; then
+    have=$(id -u "$user")
+    [ "$have" = "$want_uid" ] || die "user $user has uid $have on host $SEALBENCH_HOST, but the stack says user.uid: $want_uid; NFS members write with numeric ids, so every host must agree. Change the user's uid or user.uid"
 fi
 while IFS= read -r extra; do
     [ -n "$extra" ] || continue
     case "$extra" in /?*) dirs+=("${extra%/}") ;; *) die "extra folder '$extra' must be an absolute path" ;; esac
 done <<<"${SEALBENCH_EXTRA_DIRS:-}"
-want_uid=${SEALBENCH_SEALER_UID:-}
-want_gid=${SEALBENCH_SEALER_GID:-}
-# NFSv3 trusts numbers: a fixed uid/gid that the host already gives to someone else is refused.
-if [ -n "$want_gid" ] && getent group "$group" >/dev/null && [ "$(getent group "$group" | cut -d: -f3)" != "$want_gid" ]; then
-    die "group $group on host $SEALBENCH_HOST has gid $(getent group "$group" | cut -d: -f3), the stack fixes $want_gid (user.gid); every host of a worker group needs the same"
-fi
-if [ -n "$want_uid" ] && getent passwd "$user" >/dev/null && [ "$(id -u "$user")" != "$want_uid" ]; then
-    die "user $user on host $SEALBENCH_HOST has uid $(id -u "$user"), the stack fixes $want_uid (user.uid); every host of a worker group needs the same"
-fi
 if [ "$create_user" != true ]; then
     getent group "$group" >/dev/null || die "group $group does not exist on host $SEALBENCH_HOST; create it or set user.createUser: true"
     getent passwd "$user" >/dev/null || die "user $user does not exist on host $SEALBENCH_HOST; create it or set user.createUser: true"
@@ -96,12 +107,15 @@ record() {
 }
 
 if ! getent group "$group" >/dev/null; then
-    groupadd --system ${want_gid:+--gid "$want_gid"} "$group"
+    # A fixed id is the group's choice, not the system range's (useradd warns about it under --system).
+    if [ -n "$want_gid" ]; then groupadd --gid "$want_gid" "$group"; else groupadd --system "$group"; fi
     record group "$group"
     log "created group $group"
 fi
 if ! getent passwd "$user" >/dev/null; then
-    useradd --system ${want_uid:+--uid "$want_uid"} --gid "$group" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
+    kind=(--system)
+    [ -z "$want_uid" ] || kind=(--uid "$want_uid")
+    useradd "${kind[@]}" --gid "$group" --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$user"
     record user "$user"
     log "created user $user"
 fi

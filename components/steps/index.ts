@@ -6,6 +6,7 @@ import { hugepagesStep } from "./hugepages";
 import { iscsiStep } from "./iscsi";
 import { layoutStep } from "./layout";
 import { mountsStep } from "./mounts";
+import { nfsExportStep } from "./nfs-export";
 import { parametersStep } from "./parameters";
 import { rootStep } from "./root";
 import { HostStep } from "./step";
@@ -19,6 +20,8 @@ export const HOST_STEPS: readonly HostStep[] = [
     iscsiStep,
     mountsStep,
     layoutStep,
+    // Serves the tree the layout step made and owned.
+    nfsExportStep,
     // The parameter folder is on the big disk the mounts step guarded.
     parametersStep,
     hugepagesStep,

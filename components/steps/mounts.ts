@@ -67,10 +67,12 @@ export function ociVolumeMounts(host: ResolvedHost, targets?: IscsiTarget[]): Mo
     }));
 }
 
-/** Folders that must be on a big disk: the sealer root (when the host has one), every slot's scratch and the parameters. */
+/** Folders that must be on a big disk: the sealer root (when the host has one), the NFS export, every slot's scratch and the parameters. */
 export function bigDiskPaths(host: ResolvedHost): BigDiskPath[] {
     return [
         ...(host.sealer ? [{ role: "sealer" as const, path: host.sealer.root }] : []),
+        // The group's every sector lands on the server's export: the notes' md1, never sda.
+        ...(host.nfsServer ? [{ role: "nfs-export" as const, path: host.nfsServer.export }] : []),
         ...host.slots.map((s): BigDiskPath => ({ role: "slot-scratch", path: s.workDir })),
         { role: "parameters", path: host.parameters.folder },
     ];
@@ -100,12 +102,32 @@ export function storageEnv(host: ResolvedHost, mounts: MountSpec[] = declaredMou
         [MountsEnv.mountsState]: host.paths.mountsState,
         [MountsEnv.mountTable]: mountTable(mounts),
         [MountsEnv.bigDiskTable]: big.map((b) => `${b.role}|${tableField(b.path, "folder")}`).join("\n"),
+        ...nfsClientEnv(host, mounts),
     };
+}
+
+/**
+ * What the NFS group rules need of a member (only on a host that mounts NFS, so other plans do
+ * not change): the address its server sees and the numeric ids its worker writes with.
+ */
+export function nfsClientEnv(host: ResolvedHost, mounts: MountSpec[]): Record<string, string> {
+    if (!mounts.some((m) => m.kind === "nfs")) return {};
+    return {
+        [StorageEnv.nfsClientAddress]: host.target.kind === "ssh" ? host.target.address : "",
+        [StorageEnv.workerIds]: workerIds(host),
+    };
+}
+
+/** The worker's fixed "uid:gid", or "" when the config leaves either to useradd. */
+export function workerIds(host: ResolvedHost): string {
+    return host.user.uid !== undefined && host.user.gid !== undefined ? `${host.user.uid}:${host.user.gid}` : "";
 }
 
 export const mountsStep: HostStep = {
     role: "mounts",
     applies: () => true,
+    // A member mounts its group's share only once the server exports it.
+    waitsFor: (ctx) => ctx.nfsExports ?? [],
     args: (host, ctx) => {
         if (host.target.kind !== "oci" || ctx.attachments.length === 0) return { script: "mounts.sh", env: storageEnv(host) };
         // What policies read is known now; only the table the script reads waits for the devices.

@@ -20,6 +20,8 @@ export interface StepContext {
     attachments: pulumi.Resource[];
     /** The stack's production groups. */
     groups: ResolvedGroup[];
+    /** The export steps of the stack hosts whose NFS exports this host mounts (the mounts step waits for them). */
+    nfsExports?: pulumi.Resource[];
 }
 
 export interface HostStep {

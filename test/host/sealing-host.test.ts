@@ -278,7 +278,7 @@ describe("SealingHost plain functions", () => {
 
     it("gives the scripts line tables the same as the JSON the policies read", () => {
         const e = storageEnv(host);
-        expect(e.SEALBENCH_MOUNT_TABLE).toBe("nfs|10.10.10.21:/sealer|/sealer|nfs|rw,hard,noatime,nfsvers=4.1|false\nblock|/dev/md1|/mnt/storage|xfs|defaults,noatime|false");
+        expect(e.SEALBENCH_MOUNT_TABLE).toBe("nfs|10.10.10.21:/sealer|/sealer|nfs|hard,nolock,rsize=1048576,wsize=1048576,vers=3|false\nblock|/dev/md1|/mnt/storage|xfs|defaults,noatime|false");
         expect(e.SEALBENCH_BIG_DISK_TABLE.split("\n").map((l) => l.split("|")[1])).toEqual(JSON.parse(e[StorageEnv.bigDiskPaths]).map((b: { path: string }) => b.path));
         expect(layoutEnv(host)).toMatchObject({
             SEALBENCH_SEALER_USER: "fil",

@@ -37,7 +37,7 @@ function connection() {
     return { host: "203.0.113.10", port: 22, user: "opc", privateKey: KEY, hostKey: HOST_KEY };
 }
 
-function remote(name: string, environment: Record<string, string>): RecordedResource {
+export function remote(name: string, environment: Record<string, string>): RecordedResource {
     const inputs = { connection: connection(), create: `bash -s -- create # ${name}`, environment, triggers: ["sha256-of-script"] };
     const r = recorded(ResourceType.remoteCommand, name, inputs, { secretInputs: ["connection"], additionalSecretOutputs: ["connection"] });
     r.inputs = { ...inputs, connection: "[secret]" };

@@ -31,10 +31,14 @@ const ALL = [
     "c2-worker-memory-fits",
     "copy-limit-fits-link",
     "worker-ids-match",
+    // The NFS group (issue 13).
+    "nfs-mounts-name-export",
+    "nfs-export-covers-members",
+    "nfs-worker-ids-match",
 ];
 
 describe("the pack's rules", () => {
-    it("are exactly the bench's thirteen and the production groups' eight, each once", () => {
+    it("are exactly the bench's thirteen, the production groups' eight and the NFS group's three, each once", () => {
         expect(rules.map((r) => r.name).sort()).toEqual([...ALL].sort());
     });
 
