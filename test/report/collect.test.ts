@@ -169,9 +169,9 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
       storage:
         - kind: existing
           mountPoint: /mnt/storage
-      sealer:
+      user:
+        name: root
         createUser: false
-        user: root
       slots:
         - phase: p2
           count: 2
