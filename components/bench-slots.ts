@@ -281,8 +281,9 @@ export class BenchSlots extends pulumi.ComponentResource {
         super("sealbench:bench:BenchSlots", name, {}, opts);
         const { host } = args;
         // The worker user's numeric ids: the image has no such user, and a name would not resolve.
-        const owner = host.bench.privileged ? undefined : hostScript(`${name}-slot-user`, args.on, slotUserStepArgs(host), { parent: this, dependsOn: args.ready ?? [] });
-        const user = owner ? owner.stdout.apply(parseSlotUser) : undefined;
+        // It also writes each slot's slot.json, so it runs for privileged slots too.
+        const owner = hostScript(`${name}-slot-user`, args.on, slotUserStepArgs(host), { parent: this, dependsOn: args.ready ?? [] });
+        const user = host.bench.privileged ? undefined : owner.stdout.apply(parseSlotUser);
 
         this.containers = host.slots.map(
             (slot) =>
@@ -290,7 +291,7 @@ export class BenchSlots extends pulumi.ComponentResource {
                     parent: this,
                     // A fixed container name cannot exist twice, so the old one goes first.
                     deleteBeforeReplace: true,
-                    dependsOn: owner ? [owner] : args.ready ?? [],
+                    dependsOn: [owner],
                 }),
         );
         this.slots = pulumi.output(

@@ -15,7 +15,8 @@ import {
     slotContainerSpec,
     slotRun,
 } from "../../components/bench-slots";
-import { parseSlotUser } from "../../components/steps/slot-user";
+import { parseSlotUser, slotUserStepArgs } from "../../components/steps/slot-user";
+import { parseSlotFile } from "../../benchy/slot-file";
 import { resolveStack } from "../../config/resolve";
 import { ResolvedHost } from "../../config/resolved";
 import { SlotLabel } from "../../contract/keys";
@@ -295,15 +296,17 @@ echo "[benchy::force] p34 disabled"
 
     it("pins each slot to its CPU, keeps benchy's 200 MB out of the writable layer, and leaves the p2 links", async () => {
         // The slot-user step, for real: it makes the folders for the worker and prints its ids.
-        const step = runHostScript("slot-user.sh", {
-            SEALBENCH_HOST: "bench1",
-            SEALBENCH_SEALER_USER: user,
-            SEALBENCH_SEALER_GROUP: user,
-            SEALBENCH_SLOT_DIRS: h.slots.map((s) => s.workDir).join("\n"),
-        });
+        // The step's own environment, as the component declares it.
+        const step = runHostScript("slot-user.sh", slotUserStepArgs(h).env as Record<string, string>);
         expect(step.stderr).toBe("");
         expect(step.status).toBe(0);
         const ids = parseSlotUser(step.stdout);
+        // Each slot's slot.json beside its logs, read back by the durations reader.
+        for (const slot of h.slots) {
+            const file = `${slot.workDir}/slot.json`;
+            expect(parseSlotFile(file, fs.readFileSync(file, "utf8"))).toMatchObject({ host: h.name, slot: slot.name, phase: slot.phase, cpuset: slot.cpuset, cpus: slot.cpus.length });
+            expect(fs.statSync(file).uid).toBe(Number(ids.split(":")[0]));
+        }
         expect(ids).toBe(`${execFileSync("id", ["-u", user], { encoding: "utf8" }).trim()}:${execFileSync("id", ["-g", user], { encoding: "utf8" }).trim()}`);
         expect(fs.statSync(`${h.slots[0].workDir}/tmp`).uid).toBe(Number(ids.split(":")[0]));
 
