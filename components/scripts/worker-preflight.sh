@@ -28,7 +28,8 @@ as_user() {
 failed=0
 while IFS= read -r folder; do
     [ -n "$folder" ] || continue
-    probe="$folder/.sealbench-preflight-$$"
+    # Named after the host: members of a group probe the same shared folders at once.
+    probe="$folder/.sealbench-preflight-$host"
     # One shell per folder, under one timeout: a hung NFS mount fails here, it does not hang.
     # shellcheck disable=SC2016 # $1 is expanded by the inner shell, as the worker user.
     if out=$(as_user timeout "$limit" sh -c 'set -e; printf ok >"$1"; [ "$(cat "$1")" = ok ]; rm -f "$1"' sh "$probe" 2>&1); then
