@@ -68,8 +68,8 @@ mkdir -p -- "$SEALBENCH_WORKER_LOG_DIR"
 chown "$user:$group" "$SEALBENCH_WORKER_LOG_DIR"
 chmod 2775 "$SEALBENCH_WORKER_LOG_DIR"
 [ "$(write_if_changed "$SEALBENCH_WORKER_CONFIG_FILE" "${SEALBENCH_WORKER_CONFIG_TEXT%$'\n'}")" = changed ] && changed=1
-# The worker reads it; nobody else needs to.
-chown "root:$group" "$SEALBENCH_WORKER_CONFIG_FILE"
+# The worker's own file (it reads it; nobody else needs to).
+chown "$user:$group" "$SEALBENCH_WORKER_CONFIG_FILE"
 chmod 0640 "$SEALBENCH_WORKER_CONFIG_FILE"
 unit_changed=$(write_if_changed "$SEALBENCH_WORKER_UNIT_FILE" "${SEALBENCH_WORKER_UNIT_TEXT%$'\n'}")
 [ "$unit_changed" = changed ] && changed=1

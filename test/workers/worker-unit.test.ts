@@ -226,7 +226,7 @@ describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
             ip: fx.worker.ip,
             worker: fx.worker.workers.map((w) => ({ num: w.num, supported_phase: w.phases, wait_sec: w.waitSec })),
         });
-        expect(await h.exec(`stat -c '%U:%G %a' '${fx.workingDirectory}/config.toml'`)).toBe(`root:${fx.user} 640`);
+        expect(await h.exec(`stat -c '%U:%G %a' '${fx.workingDirectory}/config.toml'`)).toBe(`${fx.user}:${fx.user} 640`);
     });
 
     it("a second run of the step changes nothing: the same process keeps running", async () => {
