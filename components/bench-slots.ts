@@ -4,6 +4,7 @@
 // docker.Container and the real-Docker tests (`dockerRunArgs`) are made from.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { renderSlotFile } from "../benchy/slot-file";
 import { ResolvedHost, ResolvedSlot } from "../config/resolved";
 import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "../contract/keys";
 import { HostConnection, hostScript, shellQuote, shellWord } from "./host-command";
@@ -233,9 +234,18 @@ export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
     } else {
         phaseArgs = " --cache-dir cache";
     }
-    const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${before}${env.join(" ")} ${benchy}${phaseArgs} > ${log} 2>&1${after}`;
+    // The slot's identity and CPUs beside its logs (logs/slot.json), so `npm run durations` groups
+    // runs by the slot's real CPUs; written by the run, so it exists exactly where logs do.
+    const slotFile = `printf '%s\\n' ${shellQuote(slotFileText(host, slot))} > logs/slot.json`;
+    const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${slotFile} && ${before}${env.join(" ")} ${benchy}${phaseArgs} > ${log} 2>&1${after}`;
     run.command = `docker exec -d ${slot.name} sh -c ${shellQuote(inner)}`;
     return run;
+}
+
+/** A slot's slot.json (benchy/slot-file.ts's shape), on one line. */
+export function slotFileText(host: Pick<ResolvedHost, "name">, s: ResolvedSlot): string {
+    const text = renderSlotFile({ host: host.name, slot: s.name, phase: s.phase, cpuset: s.cpuset, sectorBytes: s.sectorBytes, ...(s.phase === "p34" ? { memoryGb: s.memoryGb, proofThreads: s.proofThreads } : {}) });
+    return JSON.stringify(JSON.parse(text));
 }
 
 /**
@@ -281,9 +291,8 @@ export class BenchSlots extends pulumi.ComponentResource {
         super("sealbench:bench:BenchSlots", name, {}, opts);
         const { host } = args;
         // The worker user's numeric ids: the image has no such user, and a name would not resolve.
-        // It also writes each slot's slot.json, so it runs for privileged slots too.
-        const owner = hostScript(`${name}-slot-user`, args.on, slotUserStepArgs(host), { parent: this, dependsOn: args.ready ?? [] });
-        const user = host.bench.privileged ? undefined : owner.stdout.apply(parseSlotUser);
+        const owner = host.bench.privileged ? undefined : hostScript(`${name}-slot-user`, args.on, slotUserStepArgs(host), { parent: this, dependsOn: args.ready ?? [] });
+        const user = owner ? owner.stdout.apply(parseSlotUser) : undefined;
 
         this.containers = host.slots.map(
             (slot) =>
@@ -291,7 +300,7 @@ export class BenchSlots extends pulumi.ComponentResource {
                     parent: this,
                     // A fixed container name cannot exist twice, so the old one goes first.
                     deleteBeforeReplace: true,
-                    dependsOn: [owner],
+                    dependsOn: owner ? [owner] : args.ready ?? [],
                 }),
         );
         this.slots = pulumi.output(

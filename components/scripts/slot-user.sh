@@ -7,8 +7,7 @@
 # Prints `sealbench-slot-user <uid>:<gid>` as its last line.
 #
 # Inputs: SEALBENCH_HOST, SEALBENCH_SEALER_USER, SEALBENCH_SEALER_GROUP,
-# SEALBENCH_SLOT_DIRS (newline-separated absolute folders), SEALBENCH_SLOT_FILES (one
-# "folder|slot.json text" line per slot).
+# SEALBENCH_SLOT_DIRS (newline-separated absolute folders).
 # create only; delete does nothing (the folders hold sealed sectors; the layout step owns them).
 set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-slot-user}
@@ -52,12 +51,4 @@ for d in "${dirs[@]}"; do
         fi
     done
 done
-# Each slot's slot.json beside its logs: what `npm run durations` groups runs by (the slot's real
-# CPUs, not its file name), written only when it changed.
-while IFS= read -r entry; do
-    [ -n "$entry" ] || continue
-    folder=${entry%%|*}
-    case "$folder" in /?*) ;; *) die "slot folder '$folder' must be an absolute path" ;; esac
-    [ "$(write_if_changed "$folder/slot.json" "${entry#*|}")" = unchanged ] || chown "$uid:$gid" "$folder/slot.json"
-done <<<"${SEALBENCH_SLOT_FILES:-}"
 printf 'sealbench-slot-user %s:%s\n' "$uid" "$gid"

@@ -13,10 +13,11 @@ import {
     linkP2Outputs,
     PARAMETERS_IN_CONTAINER,
     slotContainerSpec,
+    slotFileText,
     slotRun,
 } from "../../components/bench-slots";
-import { parseSlotUser, slotUserStepArgs } from "../../components/steps/slot-user";
 import { parseSlotFile } from "../../benchy/slot-file";
+import { parseSlotUser } from "../../components/steps/slot-user";
 import { resolveStack } from "../../config/resolve";
 import { ResolvedHost } from "../../config/resolved";
 import { SlotLabel } from "../../contract/keys";
@@ -134,8 +135,10 @@ describe("run commands", () => {
 
     it("p2: the notes' command, detached, with a deterministic cache dir and log name", () => {
         const run = slotRun(h, h.slots[0]);
+        const slotJson = slotFileText(h, h.slots[0]);
+        expect(slotJson).toBe('{"host":"bench1","slot":"p2-1","phase":"p2","cpuset":"2-47","cpus":46,"sectorBytes":34359738368}');
         expect(run.command.startsWith(
-            "docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && TMPDIR=/tmp RUST_LOG=trace RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters /root/worker/benchy force --size=32GiB --p2 --cache-dir cache > logs/benchy-p2-46cpu-1.log 2>&1 && ",
+            `docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && printf '\\''%s\\n'\\'' '\\''${slotJson}'\\'' > logs/slot.json && TMPDIR=/tmp RUST_LOG=trace RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters /root/worker/benchy force --size=32GiB --p2 --cache-dir cache > logs/benchy-p2-46cpu-1.log 2>&1 && `,
         )).toBe(true);
         expect(run.command.endsWith(`${linkP2Outputs("logs/benchy-p2-46cpu-1.log", "p2-1")}'`)).toBe(true);
         expect(run.logPath).toBe("/mnt/storage/bench/p2-1/logs/benchy-p2-46cpu-1.log");
@@ -147,7 +150,7 @@ describe("run commands", () => {
         const h34 = host({ slots: [{ phase: "p2", count: 1, cpusPerSlot: 46 }, { phase: "p34", count: 1, cpusPerSlot: 46, proofThreads: 4 }] });
         const run = slotRun(h34, h34.slots[1]);
         expect(run.command).toBe(
-            "docker exec -d p34-1 sh -c 'cd /mnt/storage/bench/p34-1 && mkdir -p logs && { [ -e /mnt/storage/bench/p2-1/p2-1.sealed ] || { echo \"no finished run of p2-1: /mnt/storage/bench/p2-1/p2-1.sealed is missing; run p2 first\" > logs/benchy-p34-46cpu-1.log; exit 1; }; } && TMPDIR=/tmp RUST_LOG=info RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters FIL_PROOFS_USE_FULL_GROTH_PARAMS=true BELLMAN_PROOF_THREADS=4 /root/worker/benchy force --size=32GiB --p34 --cache-dir /mnt/storage/bench/p2-1/p2-1.cache/ --sealed-file /mnt/storage/bench/p2-1/p2-1.sealed > logs/benchy-p34-46cpu-1.log 2>&1'",
+            `docker exec -d p34-1 sh -c 'cd /mnt/storage/bench/p34-1 && mkdir -p logs && printf '\\''%s\\n'\\'' '\\''${slotFileText(h34, h34.slots[1])}'\\'' > logs/slot.json && { [ -e /mnt/storage/bench/p2-1/p2-1.sealed ] || { echo \"no finished run of p2-1: /mnt/storage/bench/p2-1/p2-1.sealed is missing; run p2 first\" > logs/benchy-p34-46cpu-1.log; exit 1; }; } && TMPDIR=/tmp RUST_LOG=info RUST_BACKTRACE=1 FIL_PROOFS_PARAMETER_CACHE=/var/tmp/filecoin-proof-parameters FIL_PROOFS_USE_FULL_GROTH_PARAMS=true BELLMAN_PROOF_THREADS=4 /root/worker/benchy force --size=32GiB --p34 --cache-dir /mnt/storage/bench/p2-1/p2-1.cache/ --sealed-file /mnt/storage/bench/p2-1/p2-1.sealed > logs/benchy-p34-46cpu-1.log 2>&1'`,
         );
         expect(run.cacheDir).toBe("/mnt/storage/bench/p2-1/p2-1.cache");
         // The command spells out exactly the container's environment (one source for both).
@@ -296,17 +299,15 @@ echo "[benchy::force] p34 disabled"
 
     it("pins each slot to its CPU, keeps benchy's 200 MB out of the writable layer, and leaves the p2 links", async () => {
         // The slot-user step, for real: it makes the folders for the worker and prints its ids.
-        // The step's own environment, as the component declares it.
-        const step = runHostScript("slot-user.sh", slotUserStepArgs(h).env as Record<string, string>);
+        const step = runHostScript("slot-user.sh", {
+            SEALBENCH_HOST: "bench1",
+            SEALBENCH_SEALER_USER: user,
+            SEALBENCH_SEALER_GROUP: user,
+            SEALBENCH_SLOT_DIRS: h.slots.map((s) => s.workDir).join("\n"),
+        });
         expect(step.stderr).toBe("");
         expect(step.status).toBe(0);
         const ids = parseSlotUser(step.stdout);
-        // Each slot's slot.json beside its logs, read back by the durations reader.
-        for (const slot of h.slots) {
-            const file = `${slot.workDir}/slot.json`;
-            expect(parseSlotFile(file, fs.readFileSync(file, "utf8"))).toMatchObject({ host: h.name, slot: slot.name, phase: slot.phase, cpuset: slot.cpuset, cpus: slot.cpus.length });
-            expect(fs.statSync(file).uid).toBe(Number(ids.split(":")[0]));
-        }
         expect(ids).toBe(`${execFileSync("id", ["-u", user], { encoding: "utf8" }).trim()}:${execFileSync("id", ["-g", user], { encoding: "utf8" }).trim()}`);
         expect(fs.statSync(`${h.slots[0].workDir}/tmp`).uid).toBe(Number(ids.split(":")[0]));
 
@@ -329,6 +330,9 @@ echo "[benchy::force] p34 disabled"
             await waitFor(() => fs.existsSync(run.sealedFile!), 60_000, () => `no ${run.sealedFile}; log: ${readOr(run.logPath)}`);
             const log = fs.readFileSync(run.logPath, "utf8");
             expect(log).toContain("args: force --size=2KiB --p2 --cache-dir cache");
+            // The run left the slot's identity beside its log, for durations to group by.
+            const slotFile = path.join(path.dirname(run.logPath), "slot.json");
+            expect(parseSlotFile(slotFile, fs.readFileSync(slotFile, "utf8"))).toMatchObject({ host: h.name, slot: slot.name, phase: "p2", cpuset: slot.cpuset, cpus: 1 });
             // Both 100 MB files are in the host's slot folder …
             expect(fs.statSync(path.join(slot.workDir, "tmp/.tmpLayerC")).size).toBe(100 << 20);
             expect(fs.statSync(path.join(slot.workDir, "tmp/.tmpSealed")).size).toBe(100 << 20);
