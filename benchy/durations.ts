@@ -14,7 +14,9 @@ export const PHASE_MARKERS: Record<LoggedPhase, { start: RegExp; end: RegExp }> 
     p4: { start: /got groth params \(\d+\) while sealing/, end: /seal_commit_phase2:\s*finish\b/ },
 };
 
-const STAMP = /(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/;
+// Seconds may carry a fraction (sealbench-seal logs microseconds: a 2 KiB phase takes
+// milliseconds, which whole-second stamps would show as 0).
+const STAMP = /(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?/;
 
 export interface PhaseRun {
     log: string;
@@ -51,8 +53,10 @@ export function phaseRuns(log: string, text: string): PhaseRun[] {
 
 /** Log timestamps carry no zone; both ends share one, so UTC arithmetic gives the difference. */
 function toEpoch(stamp: string): number {
-    const [, y, mo, d, h, mi, s] = STAMP.exec(stamp)!.map(Number);
-    return Date.UTC(y, mo - 1, d, h, mi, s);
+    const m = STAMP.exec(stamp)!;
+    const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+    const fraction = m[7] ? Number(`0.${m[7]}`) : 0;
+    return Date.UTC(y, mo - 1, d, h, mi, s) + fraction * 1000;
 }
 
 /** 2:10:30 */
