@@ -171,23 +171,30 @@ struct Paths {
     params: PathBuf,
 }
 
-const USAGE: &str = "usage: sealbench-seal [--scratch DIR] [--params-only]   (scratch default: $TMPDIR)";
+const USAGE: &str =
+    "usage: sealbench-seal [--scratch DIR] [--params-only | --check-params]   (scratch default: $TMPDIR)";
 
 struct Args {
     scratch: PathBuf,
     /// Only make sure the Groth parameters are in the cache (CI warms the cache with it).
     params_only: bool,
+    /// Only say whether they are (exit 3 if not): tests must not start a 13-minute generation.
+    check_params: bool,
 }
+
+/// Exit status of --check-params when the parameters are missing.
+const EXIT_NO_PARAMS: i32 = 3;
 
 fn parse_args() -> Result<Args> {
     let mut args = std::env::args().skip(1);
-    let (mut scratch, mut params_only) = (None, false);
+    let (mut scratch, mut params_only, mut check_params) = (None, false, false);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--scratch" => {
                 scratch = Some(PathBuf::from(args.next().context("--scratch needs a folder")?))
             }
             "--params-only" => params_only = true,
+            "--check-params" => check_params = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -195,7 +202,8 @@ fn parse_args() -> Result<Args> {
             other => bail!("unknown argument {other:?}; {USAGE}"),
         }
     }
-    Ok(Args { scratch: scratch_folder(scratch)?, params_only })
+    ensure!(!(params_only && check_params), "--params-only and --check-params exclude each other; {USAGE}");
+    Ok(Args { scratch: scratch_folder(scratch)?, params_only, check_params })
 }
 
 fn scratch_folder(scratch: Option<PathBuf>) -> Result<PathBuf> {
@@ -235,10 +243,15 @@ fn confine_to(scratch: &Path) -> Result<Paths> {
 /// from the parameter gateway; offline, we generate them the way upstream's paramcache does
 /// (storage-proofs-core writes them into the cache), once per cache. Generated parameters are
 /// not the trusted-setup ones: fine for timing, not for a chain.
-fn ensure_parameters(config: &PoRepConfig) -> Result<bool> {
+fn parameters_present(config: &PoRepConfig) -> Result<(bool, PathBuf)> {
     let params_file = config.get_cache_params_path::<Tree>()?;
     let vk_file = config.get_cache_verifying_key_path::<Tree>()?;
-    if params_file.exists() && vk_file.exists() {
+    Ok((params_file.exists() && vk_file.exists(), params_file))
+}
+
+fn ensure_parameters(config: &PoRepConfig) -> Result<bool> {
+    let (present, params_file) = parameters_present(config)?;
+    if present {
         info!("groth params found: {}", params_file.display());
         return Ok(false);
     }
@@ -287,6 +300,19 @@ fn run() -> Result<()> {
         paths.params.display()
     );
 
+    if args.check_params {
+        let (present, params_file) = parameters_present(&config)?;
+        if !present {
+            eprintln!(
+                "sealbench-seal: no Groth parameters (or verifying key) at {}; make them with sealbench-seal --params-only (about 15 min on 2 CPUs)",
+                params_file.display()
+            );
+            std::process::exit(EXIT_NO_PARAMS);
+        }
+        println!("{}", params_file.display());
+        return Ok(());
+    }
+
     let mut phases = Phases(Vec::new());
     let generated = phases.run("params", "groth_params", || ensure_parameters(&config))?;
     if args.params_only {
@@ -295,7 +321,8 @@ fn run() -> Result<()> {
     }
 
     let mut rng = OsRng;
-    let sector_id = SectorId::from(rng.next_u64() >> 1);
+    // Within 2^32, as miners number sectors, and exact in the JSON report read by JavaScript.
+    let sector_id = SectorId::from(u64::from(rng.next_u32()));
     let (mut prover_id, mut ticket, mut seed) = ([0u8; 32], [0u8; 32], [0u8; 32]);
     rng.fill_bytes(&mut prover_id);
     rng.fill_bytes(&mut ticket);
