@@ -53,18 +53,20 @@ export function parameterCache(): string {
 
 /**
  * Whether the parameters are there (the binary itself says: it knows their file names). With
- * `generate`, missing ones are made (about 15 min on 2 CPUs, 1.1 GB).
+ * `generate`, missing ones are made (about 15 min on 2 CPUs, 1.1 GB), saying so first.
  */
 export function sealParameters(binary: string, cache: string, { generate }: { generate: boolean }): Found {
     fs.mkdirSync(cache, { recursive: true });
     // --params-only and --check-params write nothing to the scratch folder; the cache is one.
-    const r = spawnSync(binary, [generate ? "--params-only" : "--check-params", "--scratch", cache], {
-        encoding: "utf8",
-        env: { ...process.env, FIL_PROOFS_PARAMETER_CACHE: cache },
-        stdio: ["ignore", "pipe", generate ? "inherit" : "pipe"],
-    });
+    const run = (flag: string) =>
+        spawnSync(binary, [flag, "--scratch", cache], { encoding: "utf8", env: { ...process.env, FIL_PROOFS_PARAMETER_CACHE: cache }, stdio: ["ignore", "pipe", "pipe"] });
+    let r = run("--check-params");
+    if (r.status !== 0 && generate) {
+        console.error(`generating the 2 KiB Groth parameters into ${cache} (about 15 min on 2 CPUs, 1.1 GB; once)`);
+        r = run("--params-only");
+    }
     if (r.status === 0) return { path: cache };
-    return { missing: (r.stderr ?? "").trim().split("\n").pop() || `${binary} exited ${r.status} checking ${cache}` };
+    return { missing: r.stderr.trim().split("\n").pop() || `${binary} exited ${r.status} checking ${cache}` };
 }
 
 const Phase = z.object({
