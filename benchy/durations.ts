@@ -59,8 +59,9 @@ function toEpoch(stamp: string): number {
     return Date.UTC(y, mo - 1, d, h, mi, s) + fraction * 1000;
 }
 
-/** 2:10:30 */
+/** 2:10:30; under a minute with a fraction (a 2 KiB phase), milliseconds too: 0:00:00.004. */
 export function formatDuration(seconds: number): string {
+    if (seconds < 60 && !Number.isInteger(seconds)) return `0:00:${seconds.toFixed(3).padStart(6, "0")}`;
     const h = Math.floor(seconds / 3600);
     const m = Math.floor((seconds % 3600) / 60);
     const s = Math.round(seconds % 60);

@@ -76,6 +76,9 @@ describe("benchy phase durations", () => {
         const [run] = phaseRuns("seal-1.log", text);
         expect(run).toMatchObject({ phase: "p1", start: "2026-12-01 11:17:31.975612", end: "2026-12-01 11:17:31.980034" });
         expect(run.seconds).toBeCloseTo(0.004422, 6);
+        expect(formatDuration(run.seconds!)).toBe("0:00:00.004");
+        expect(formatDuration(12.3456)).toBe("0:00:12.346");
+        expect(formatDuration(59)).toBe("0:00:59");
     });
 
     it("shows a phase that has not ended as running, and leaves it out of the means", () => {
