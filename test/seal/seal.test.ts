@@ -6,7 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { type LoggedPhase } from "../../benchy/durations";
 import { parameterCache, sealBinary, sealImage, sealInContainer, sealParameters, SLOT_MOUNT_POINTS, type SlotResult } from "../../benchy/seal";
 import { describeNeeding, docker, dockerAnswers } from "../support/docker";
@@ -21,6 +21,25 @@ const name = `sealbench-seal-test-${process.pid}`;
 afterAll(() => {
     spawnSync("docker", ["rm", "-f", name], { stdio: "ignore" });
     fs.rmSync(top, { recursive: true, force: true });
+});
+
+describe(".ci/seal.sh", () => {
+    const script = path.join(__dirname, "../../.ci/seal.sh");
+
+    it("--cached exits 3 naming the key and the cache when this source has no build there, and builds nothing", () => {
+        const cache = fs.mkdtempSync(path.join(top, "seal-cache-"));
+        const r = spawnSync("bash", [script, "--cached"], { encoding: "utf8", env: { ...process.env, SEALBENCH_SEAL_CACHE: cache } });
+        expect(r.status).toBe(3);
+        expect(r.stdout).toBe("");
+        expect(r.stderr.trim()).toMatch(new RegExp(`^seal: no build for key [0-9a-f]{16} under ${cache} \\(run bash \\.ci/seal\\.sh\\)$`));
+        expect(fs.readdirSync(cache)).toEqual([]);
+    });
+
+    it("refuses an unknown argument", () => {
+        const r = spawnSync("bash", [script, "--rebuild"], { encoding: "utf8" });
+        expect(r.status).toBe(2);
+        expect(r.stderr.trim()).toBe("seal: unknown argument --rebuild (expected none or --cached)");
+    });
 });
 
 describeNeeding("the seal binary", binary.missing)("sealbench-seal refuses to guess where to write", () => {
