@@ -6,7 +6,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LoggedPhase } from "../../benchy/durations";
 import { parameterCache, sealBinary, sealImage, sealInContainer, sealParameters, SLOT_MOUNT_POINTS, type SlotResult } from "../../benchy/seal";
 import { describeNeeding, docker, dockerAnswers } from "../support/docker";
@@ -16,7 +16,11 @@ const params = binary.path ? sealParameters(binary.path, parameterCache(), { gen
 const missing = binary.missing ?? params?.missing ?? (dockerAnswers() ? undefined : "no Docker engine answers `docker info`; CI must start one (.ci/start-docker.sh)");
 const describeSeal = describeNeeding("the seal binary, its parameters and a Docker engine", missing);
 
-const top = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-seal-test-"));
+// Made in beforeAll: a file whose tests all skip runs no hooks, and would leave it behind.
+let top: string;
+beforeAll(() => {
+    top = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-seal-test-"));
+});
 const name = `sealbench-seal-test-${process.pid}`;
 afterAll(() => {
     spawnSync("docker", ["rm", "-f", name], { stdio: "ignore" });
@@ -68,9 +72,10 @@ describeNeeding("the seal binary", binary.missing)("sealbench-seal refuses to gu
 
 describeSeal("sealbench-seal seals one 2 KiB sector in a slot pinned to CPU 0", () => {
     let slot: SlotResult;
-    const scratch = path.join(top, "slot");
+    let scratch: string;
 
     it("seals and verifies, reporting the one CPU it was given", async () => {
+        scratch = path.join(top, "slot");
         slot = await sealInContainer({ name, image: sealImage(), cpuset: "0", binary: binary.path!, scratch, parameters: params!.path!, sectors: 1, keep: true });
         const { report } = slot.sectors[0];
         expect(report.sector_size).toBe(2048);
