@@ -25,7 +25,9 @@ const P4_ENTERED = /seal_commit_phase2:\s*start\b/;
 /** A Rust panic (the notes' C2 out of memory: `index 42671800440 out of range for slice of length 42671800320`). */
 const PANIC = /panicked at|out of range for slice/;
 
-const STAMP = /(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})/;
+// Seconds may carry a fraction (sealbench-seal logs microseconds: a 2 KiB phase takes
+// milliseconds, which whole-second stamps would show as 0).
+const STAMP = /(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?/;
 
 export interface PhaseRun {
     log: string;
@@ -139,8 +141,10 @@ function seconds(start: string, end: string): number {
 
 /** Log timestamps carry no zone; both ends share one, so UTC arithmetic gives the difference. */
 export function toEpoch(stamp: string): number {
-    const [, y, mo, d, h, mi, s] = STAMP.exec(stamp)!.map(Number);
-    return Date.UTC(y, mo - 1, d, h, mi, s);
+    const m = STAMP.exec(stamp)!;
+    const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+    const fraction = m[7] ? Number(`0.${m[7]}`) : 0;
+    return Date.UTC(y, mo - 1, d, h, mi, s) + fraction * 1000;
 }
 
 /** "2020-07-19 02:35:20" → "2020-07-19T02:35:20": ISO 8601, without a zone since the log has none. */
@@ -148,8 +152,9 @@ export function isoStamp(stamp: string): string {
     return stamp.replace(" ", "T");
 }
 
-/** 2:10:30 */
+/** 2:10:30; under a minute with a fraction (a 2 KiB phase), milliseconds too: 0:00:00.004. */
 export function formatDuration(seconds: number): string {
+    if (seconds < 60 && !Number.isInteger(seconds)) return `0:00:${seconds.toFixed(3).padStart(6, "0")}`;
     const h = Math.floor(seconds / 3600);
     const m = Math.floor((seconds % 3600) / 60);
     const s = Math.round(seconds % 60);

@@ -45,6 +45,19 @@ describe("benchy phase durations", () => {
         expect(phaseRuns("benchy-p34-1.log", text)).toEqual([{ log: "benchy-p34-1.log", phase: "p4", start: "2020-07-21 23:53:48", end: "2020-07-22 00:42:28", seconds: 2920 }]);
     });
 
+    it("reads fractional seconds, as sealbench-seal logs them for 2 KiB phases of milliseconds", () => {
+        const text = [
+            "thread_id: ThreadId(1) 2026-12-01 11:17:31.975612 INFO [filecoin_proofs::api::seal] seal_pre_commit_phase1:start: SectorId(7)",
+            "thread_id: ThreadId(1) 2026-12-01 11:17:31.980034 INFO [filecoin_proofs::api::seal] seal_pre_commit_phase1:finish: SectorId(7)",
+        ].join("\n");
+        const [run] = phaseRuns("seal-1.log", text);
+        expect(run).toMatchObject({ phase: "p1", start: "2026-12-01 11:17:31.975612", end: "2026-12-01 11:17:31.980034" });
+        expect(run.seconds).toBeCloseTo(0.004422, 6);
+        expect(formatDuration(run.seconds!)).toBe("0:00:00.004");
+        expect(formatDuration(12.3456)).toBe("0:00:12.346");
+        expect(formatDuration(59)).toBe("0:00:59");
+    });
+
     it("shows a phase that has not ended as running, and leaves it out of the means", () => {
         const runs = phaseRuns("benchy-p2-4cpu-1.log", p2Log("2020-07-19 02:35:20", "2020-07-19 04:45:50").split("\n").slice(0, 3).join("\n"));
         expect(runs).toEqual([{ log: "benchy-p2-4cpu-1.log", phase: "p2", start: "2020-07-19 02:35:20" }]);
