@@ -103,6 +103,7 @@ export function slotContainerSpec(host: ResolvedHost, slot: ResolvedSlot): SlotC
         [SlotLabel.sectorBytes, String(slot.sectorBytes)],
         [SlotLabel.threads, String(slot.cpus.length)],
         [SlotLabel.scratchDir, scratch],
+        [SlotLabel.benchy, host.bench.benchy],
     ];
     if (slot.phase === "p34") labels.push([SlotLabel.proofThreads, String(slot.proofThreads)], [SlotLabel.continues, slot.continues]);
     return {
@@ -179,8 +180,13 @@ export function dockerRunArgs(spec: SlotContainerSpec, image: string, user?: str
     return args;
 }
 
+/** The upstream flavour's binary in benchyDir: seal/, built by .ci/seal.sh. */
+export const SEAL_BINARY = "sealbench-seal";
+
 /** How to run a slot's phase, and where its results go. */
 export interface SlotRun {
+    /** What runs: "fork" (benchy force) or "upstream" (sealbench-seal). */
+    benchy: "fork" | "upstream";
     /** The exact command to type on the host. */
     command: string;
     /** Host path of the log (the work folder is mounted at the same path). */
@@ -214,8 +220,19 @@ export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
     // value is one shell word: a RUST_LOG of "$(…)" or a folder with spaces must reach benchy as
     // written, not run or split by the shell.
     const env = slotEnvPairs(host, slot).map(([k, v]) => `${k}=${shellWord(v)}`);
+    const run: SlotRun = { command: "", logPath: `${slot.workDir}/${log}`, benchy: host.bench.benchy };
+    // The slot's identity and CPUs beside its logs (logs/slot.json), so `npm run durations` groups
+    // runs by the slot's real CPUs; written by the run, so it exists exactly where logs do.
+    const slotFile = `printf '%s\\n' ${shellQuote(slotFileText(host, slot))} > logs/slot.json`;
+    if (host.bench.benchy === "upstream") {
+        // One process seals a whole sector (P1 to C2 and verify): no p2 → p34 hand-over. Its JSON
+        // report goes to stdout, the notes' log lines to stderr, which durations reads.
+        const seal = `${shellWord(`${host.bench.benchyDir}/${SEAL_BINARY}`)} --scratch ${SLOT_TMP_PATH}`;
+        const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${slotFile} && ${env.join(" ")} ${seal} > ${log.replace(/\.log$/, ".json")} 2> ${log}`;
+        run.command = `docker exec -d ${slot.name} sh -c ${shellQuote(inner)}`;
+        return run;
+    }
     const benchy = `${shellWord(`${host.bench.benchyDir}/benchy`)} force --size=${slot.sectorSize} --${slot.phase}`;
-    const run: SlotRun = { command: "", logPath: `${slot.workDir}/${log}` };
     let phaseArgs = "";
     let after = "";
     let before = "";
@@ -234,9 +251,6 @@ export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
     } else {
         phaseArgs = " --cache-dir cache";
     }
-    // The slot's identity and CPUs beside its logs (logs/slot.json), so `npm run durations` groups
-    // runs by the slot's real CPUs; written by the run, so it exists exactly where logs do.
-    const slotFile = `printf '%s\\n' ${shellQuote(slotFileText(host, slot))} > logs/slot.json`;
     const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${slotFile} && ${before}${env.join(" ")} ${benchy}${phaseArgs} > ${log} 2>&1${after}`;
     run.command = `docker exec -d ${slot.name} sh -c ${shellQuote(inner)}`;
     return run;
@@ -274,6 +288,8 @@ export interface BenchSlotsArgs {
 
 export interface SlotOutputs {
     container: string;
+    /** What the command runs: "fork" (benchy force) or "upstream" (sealbench-seal). */
+    benchy: string;
     cpuset: string;
     command: string;
     logPath: string;
@@ -307,7 +323,7 @@ export class BenchSlots extends pulumi.ComponentResource {
             Object.fromEntries(
                 host.slots.map((slot) => {
                     const run = slotRun(host, slot);
-                    const out: SlotOutputs = { container: slot.name, cpuset: slot.cpuset, command: run.command, logPath: run.logPath };
+                    const out: SlotOutputs = { container: slot.name, benchy: run.benchy, cpuset: slot.cpuset, command: run.command, logPath: run.logPath };
                     if (run.cacheDir) out.cacheDir = run.cacheDir;
                     if (run.sealedFile) out.sealedFile = run.sealedFile;
                     return [slot.name, out];

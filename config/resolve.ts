@@ -188,6 +188,10 @@ function resolveHost(h: ParsedHost, at: PathPart[], problem: Report, ctx: { root
     const nfsServer = resolveNfsServer(h, at, problem, onHost, ctx.root !== undefined);
     const slots = resolveSlots(h, at, problem, { ...facts, workDir: onHost(folders.workDir ?? "/"), layoutChecks: ctx.layoutChecks });
     const benchyDir = onHost(h.bench.benchyDir);
+    // sealbench-seal needs glibc 2.34; the notes' CentOS 7 image has 2.17.
+    if (h.bench.benchy === "upstream" && h.image.variant === "centos7") {
+        problem([...at, "bench", "benchy"], "runs sealbench-seal, which needs glibc 2.34, but image.variant centos7 has 2.17. Use image.variant debian, or bench.benchy fork", "upstream");
+    }
     // The slot's folder is mounted read-write at the same path as benchyDir read-only: Docker
     // refuses two mounts at one path, and a nested one would hide or expose the binary.
     const overlapping = slots.find((s) => within(s.workDir, benchyDir) || within(benchyDir, s.workDir));

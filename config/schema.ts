@@ -213,6 +213,10 @@ const bench = z.strictObject({
     benchyDir: absolutePath.default("/root/worker").describe("Host folder holding the user's benchy binary, mounted at the same path. Defaults to /root/worker."),
     privileged: z.boolean().default(false).describe("The notes' workaround for \"permission denied\"; ownership fixes that. Defaults to false."),
     rustLog: z.string().default("info"),
+    benchy: z
+        .enum(["fork", "upstream"])
+        .default("fork")
+        .describe("What a slot runs: \"fork\", the notes' `benchy force --p1|--p2|--p34` (the user's binary in benchyDir); \"upstream\", sealbench-seal (seal/: one sector through all phases with the public filecoin-proofs, built by .ci/seal.sh) from benchyDir. Defaults to fork."),
 });
 
 const slot = z.strictObject({

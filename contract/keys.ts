@@ -35,6 +35,8 @@ export const SlotLabel = {
     threads: "sealbench.threads",
     /** p34 only: BELLMAN_PROOF_THREADS. */
     proofThreads: "sealbench.proof-threads",
+    /** What the slot runs: "fork" (benchy force) or "upstream" (sealbench-seal). */
+    benchy: "sealbench.benchy",
     /** p34 only: the p2 slot whose last finished run it continues (the plan shows it). */
     continues: "sealbench.continues",
     /** Host folder bind-mounted as the slot's /tmp and TMPDIR. */

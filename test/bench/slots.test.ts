@@ -61,6 +61,7 @@ describe("slot container arguments", () => {
                 { label: SlotLabel.sectorBytes, value: "34359738368" },
                 { label: SlotLabel.threads, value: "46" },
                 { label: SlotLabel.scratchDir, value: "/mnt/storage/bench/p2-1/tmp" },
+                { label: SlotLabel.benchy, value: "fork" },
             ],
             mounts: [
                 { source: "/etc/localtime", target: "/etc/localtime", readOnly: true, relabel: false },
@@ -174,6 +175,18 @@ describe("run commands", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+
+    it("upstream: sealbench-seal seals the whole sector in one process, its report beside the notes' log lines", () => {
+        const up = host({ bench: { benchy: "upstream" }, slots: [{ phase: "p2", count: 1, cpusPerSlot: 46 }] });
+        const run = slotRun(up, up.slots[0]);
+        expect(run).toEqual({
+            benchy: "upstream",
+            logPath: "/mnt/storage/bench/p2-1/logs/benchy-p2-46cpu-1.log",
+            command: `docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && printf '\\''%s\\n'\\'' '\\''${slotFileText(up, up.slots[0])}'\\'' > logs/slot.json && ${slotContainerSpec(up, up.slots[0]).envs.join(" ")} /root/worker/sealbench-seal --scratch /tmp > logs/benchy-p2-46cpu-1.json 2> logs/benchy-p2-46cpu-1.log'`,
+        });
+        expect(slotContainerSpec(up, up.slots[0]).labels).toContainEqual({ label: SlotLabel.benchy, value: "upstream" });
+        expect(slotRun(h, h.slots[0]).benchy).toBe("fork");
     });
 
     it("quotes every value that reaches the shell: a RUST_LOG of $(…), a quote, a folder with spaces (issue 10 item 15)", () => {

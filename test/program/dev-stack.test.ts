@@ -118,9 +118,11 @@ describe("dev stack", () => {
     });
 
     it("exports each slot's exact run command and log path", () => {
-        const slots = (run.outputs as Record<string, { slots: Record<string, { command: string; logPath: string }> }>).dev.slots;
+        const slots = (run.outputs as Record<string, { slots: Record<string, { command: string; logPath: string; benchy: string }> }>).dev.slots;
         expect(Object.keys(slots)).toEqual(["p2-1", "p2-2"]);
-        expect(slots["p2-1"].command).toMatch(/^docker exec -d p2-1 sh -c '.*benchy force --size=2KiB --p2 --cache-dir cache > logs\/benchy-p2-\d+cpu-1\.log 2>&1/);
+        // The dev stack runs the public proofs library (sealbench-seal), and says so.
+        expect(slots["p2-1"].benchy).toBe("upstream");
+        expect(slots["p2-1"].command).toMatch(/^docker exec -d p2-1 sh -c '.*\/root\/worker\/sealbench-seal --scratch \/tmp > logs\/benchy-p2-\d+cpu-1\.json 2> logs\/benchy-p2-\d+cpu-1\.log'$/);
         expect(slots["p2-1"].logPath).toBe(`${ROOT}/mnt/storage/bench/p2-1/logs/${path.basename(slots["p2-1"].logPath)}`);
     });
 });
