@@ -225,10 +225,11 @@ export function slotRun(host: ResolvedHost, slot: ResolvedSlot): SlotRun {
     // runs by the slot's real CPUs; written by the run, so it exists exactly where logs do.
     const slotFile = `printf '%s\\n' ${shellQuote(slotFileText(host, slot))} > logs/slot.json`;
     if (host.bench.benchy === "upstream") {
-        // One process seals a whole sector (P1 to C2 and verify): no p2 → p34 hand-over. Its JSON
-        // report goes to stdout, the notes' log lines to stderr, which durations reads.
+        // One process seals a whole sector (P1 to C2 and verify): no p2 → p34 hand-over. The notes'
+        // log lines (stderr) are what durations reads; its JSON report (stdout) is kept beside
+        // them as <log>.report, a name durations does not take for a log of its own.
         const seal = `${shellWord(`${host.bench.benchyDir}/${SEAL_BINARY}`)} --scratch ${SLOT_TMP_PATH}`;
-        const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${slotFile} && ${env.join(" ")} ${seal} > ${log.replace(/\.log$/, ".json")} 2> ${log}`;
+        const inner = `cd ${shellWord(slot.workDir)} && mkdir -p logs && ${slotFile} && ${env.join(" ")} ${seal} > ${log}.report 2> ${log}`;
         run.command = `docker exec -d ${slot.name} sh -c ${shellQuote(inner)}`;
         return run;
     }

@@ -183,7 +183,7 @@ describe("run commands", () => {
         expect(run).toEqual({
             benchy: "upstream",
             logPath: "/mnt/storage/bench/p2-1/logs/benchy-p2-46cpu-1.log",
-            command: `docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && printf '\\''%s\\n'\\'' '\\''${slotFileText(up, up.slots[0])}'\\'' > logs/slot.json && ${slotContainerSpec(up, up.slots[0]).envs.join(" ")} /root/worker/sealbench-seal --scratch /tmp > logs/benchy-p2-46cpu-1.json 2> logs/benchy-p2-46cpu-1.log'`,
+            command: `docker exec -d p2-1 sh -c 'cd /mnt/storage/bench/p2-1 && mkdir -p logs && printf '\\''%s\\n'\\'' '\\''${slotFileText(up, up.slots[0])}'\\'' > logs/slot.json && ${slotContainerSpec(up, up.slots[0]).envs.join(" ")} /root/worker/sealbench-seal --scratch /tmp > logs/benchy-p2-46cpu-1.log.report 2> logs/benchy-p2-46cpu-1.log'`,
         });
         expect(slotContainerSpec(up, up.slots[0]).labels).toContainEqual({ label: SlotLabel.benchy, value: "upstream" });
         expect(slotRun(h, h.slots[0]).benchy).toBe("fork");

@@ -1,11 +1,14 @@
 // The main job for real: `npm run up` of the dev stack under the real Pulumi engine, a no-op
 // second run, a slot removed by a config change, the policy pack refusing a plan, a config error
 // under the engine, and `pulumi destroy` leaving nothing behind.
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { planStackFile } from "../../plan/plan";
 import { docker } from "../support/docker";
+import { duBytes, upperDir } from "../bench/support";
+import { parameterCache, parseSealReport, sealBinary, sealParameters } from "../../benchy/seal";
 import { containerCgroupCpus, describeEngine, hostState, listTree, ProjectCopy } from "./support";
 
 const SLOTS = ["p2-1", "p2-2"];
@@ -73,6 +76,71 @@ describeEngine("the dev stack under the real engine", () => {
         expect(preview.output).toMatch(/^\s+\d+ unchanged$/m);
         expect(preview.output).not.toMatch(/to (create|update|replace|delete)/);
     });
+
+    it("each slot's exported command seals a 2 KiB sector on its own CPU, scratch only under its folder; durations and the report read its logs", async (ctx) => {
+        const binary = sealBinary({ build: false });
+        const params = binary.path ? sealParameters(binary.path, parameterCache(), { generate: false }) : undefined;
+        const missing = binary.missing ?? params?.missing;
+        if (missing) {
+            if (process.env.CI) throw new Error(`the dev stack's slots run sealbench-seal: ${missing}`);
+            ctx.skip();
+        }
+        const outputs = JSON.parse((await copy.ok(copy.pulumi("stack", "output", "hosts", "--json", "--stack", "dev"), "stack output")).stdout);
+        // What the README tells an operator: the binary into benchyDir, the parameters into the
+        // stack's parameter folder (linked, not copied: 1.1 GB).
+        const added = [path.join(copy.devRoot, "root/worker/sealbench-seal")];
+        fs.mkdirSync(path.dirname(added[0]), { recursive: true });
+        fs.copyFileSync(binary.path!, added[0]);
+        fs.chmodSync(added[0], 0o755);
+        const paramDir = path.join(copy.devRoot, "mnt/storage/filecoin-proof-parameters");
+        for (const f of fs.readdirSync(params!.path!)) {
+            added.push(path.join(paramDir, f));
+            fs.linkSync(path.join(params!.path!, f), added.at(-1)!);
+        }
+        try {
+            const upperBefore = SLOTS.map((s) => duBytes(upperDir(s)));
+            for (const slot of SLOTS) {
+                expect(outputs.dev.slots[slot].benchy).toBe("upstream");
+                execFileSync("bash", ["-c", outputs.dev.slots[slot].command]);
+            }
+            // Side by side, one CPU each: C2 takes about 2 minutes.
+            const reports = SLOTS.map((slot) => `${outputs.dev.slots[slot].logPath}.report`);
+            const deadline = Date.now() + 600_000;
+            while (!reports.every((r) => fs.existsSync(r) && fs.readFileSync(r, "utf8").trimEnd().endsWith("}"))) {
+                if (Date.now() > deadline) throw new Error(`no seal report after 10 min; logs: ${SLOTS.map((s) => fs.readFileSync(outputs.dev.slots[s].logPath, "utf8").slice(-500)).join("\n---\n")}`);
+                await new Promise((r) => setTimeout(r, 2000));
+            }
+            const logDirs = SLOTS.map((slot) => path.dirname(outputs.dev.slots[slot].logPath));
+            SLOTS.forEach((slot, i) => {
+                const report = parseSealReport(reports[i], fs.readFileSync(reports[i], "utf8"));
+                expect(report.verified).toBe(true);
+                // Its own CPU: the cpuset the plan gave the slot.
+                expect(report.cpus_allowed.join(",")).toBe(outputs.dev.slots[slot].cpuset);
+                // Every byte of scratch went to the slot's host folder: the container's writable layer did not grow.
+                expect(duBytes(upperDir(slot)) - upperBefore[i]).toBeLessThan(1 << 20);
+            });
+            const durations = await copy.ok(copy.run("npx", ["--no-install", "tsx", "bin/durations.ts", "--json", ...logDirs]), "npm run durations -- --json");
+            const runs = (JSON.parse(durations.stdout) as { runs: { log: string; phase: string; status: string; seconds: number; cpus?: number }[] }).runs;
+            for (const [i, dir] of logDirs.entries()) {
+                // (each slot's log name is its own: benchy-p2-<cpus>cpu-<n>.log)
+                const mine = runs.filter((r) => path.basename(r.log) === path.basename(outputs.dev.slots[SLOTS[i]].logPath));
+                expect(mine.length, `${dir}: runs read ${JSON.stringify(runs.map((r) => r.log))}`).toBe(4);
+                expect(mine.map((r) => [r.phase, r.status, r.seconds > 0, r.cpus]), SLOTS[i]).toEqual(["p1", "p2", "p3", "p4"].map((p) => [p, "finished", true, 1]));
+            }
+            const html = path.join(copy.dir, "report.html");
+            await copy.ok(copy.run("npx", ["--no-install", "tsx", "bin/report.ts", ...logDirs, "--out", html]), "npm run report");
+            expect(fs.readFileSync(html, "utf8")).toContain("p2");
+        } finally {
+            // The run's own output (logs, sealed sector, cache) and what the test added go, so
+            // destroy below finds the host as the stack left it.
+            for (const f of added) fs.rmSync(f, { force: true });
+            for (const slot of SLOTS) {
+                const dir = path.dirname(path.dirname(outputs.dev.slots[slot].logPath));
+                fs.rmSync(path.join(dir, "logs"), { recursive: true, force: true });
+                for (const f of fs.readdirSync(path.join(dir, "tmp"))) fs.rmSync(path.join(dir, "tmp", f), { recursive: true, force: true });
+            }
+        }
+    }, 900_000);
 
     it("two slots down to one removes exactly one container", async () => {
         copy.write("Pulumi.dev.yaml", copy.read("Pulumi.dev.yaml").replace(/(- phase: p2\n\s+count:) 2/, "$1 1"));

@@ -122,7 +122,7 @@ describe("dev stack", () => {
         expect(Object.keys(slots)).toEqual(["p2-1", "p2-2"]);
         // The dev stack runs the public proofs library (sealbench-seal), and says so.
         expect(slots["p2-1"].benchy).toBe("upstream");
-        expect(slots["p2-1"].command).toMatch(/^docker exec -d p2-1 sh -c '.*\/root\/worker\/sealbench-seal --scratch \/tmp > logs\/benchy-p2-\d+cpu-1\.json 2> logs\/benchy-p2-\d+cpu-1\.log'$/);
+        expect(slots["p2-1"].command).toMatch(/^docker exec -d p2-1 sh -c '.*\/root\/worker\/sealbench-seal --scratch \/tmp > logs\/benchy-p2-\d+cpu-1\.log\.report 2> logs\/benchy-p2-\d+cpu-1\.log'$/);
         expect(slots["p2-1"].logPath).toBe(`${ROOT}/mnt/storage/bench/p2-1/logs/${path.basename(slots["p2-1"].logPath)}`);
     });
 });
