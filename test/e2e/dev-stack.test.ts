@@ -86,17 +86,10 @@ describeEngine("the dev stack under the real engine", () => {
             ctx.skip();
         }
         const outputs = JSON.parse((await copy.ok(copy.pulumi("stack", "output", "hosts", "--json", "--stack", "dev"), "stack output")).stdout);
-        // What the README tells an operator: the binary into benchyDir, the parameters into the
-        // stack's parameter folder (linked, not copied: 1.1 GB).
-        const added = [path.join(copy.devRoot, "root/worker/sealbench-seal")];
-        fs.mkdirSync(path.dirname(added[0]), { recursive: true });
-        fs.copyFileSync(binary.path!, added[0]);
-        fs.chmodSync(added[0], 0o755);
-        const paramDir = path.join(copy.devRoot, "mnt/storage/filecoin-proof-parameters");
-        for (const f of fs.readdirSync(params!.path!)) {
-            added.push(path.join(paramDir, f));
-            fs.linkSync(path.join(params!.path!, f), added.at(-1)!);
-        }
+        // What the README tells an operator: npm run seal:install puts the binary in benchyDir and
+        // links its parameters into the stack's parameter folder.
+        const installed = await copy.ok(copy.run("npx", ["--no-install", "tsx", "bin/seal-install.ts"]), "npm run seal:install");
+        expect(installed.stdout).toContain(`dev: sealbench-seal in ${path.join(copy.devRoot, "root/worker")}, its parameters in ${path.join(copy.devRoot, "mnt/storage/filecoin-proof-parameters")}`);
         try {
             const upperBefore = SLOTS.map((s) => duBytes(upperDir(s)));
             for (const slot of SLOTS) {
@@ -131,9 +124,9 @@ describeEngine("the dev stack under the real engine", () => {
             await copy.ok(copy.run("npx", ["--no-install", "tsx", "bin/report.ts", ...logDirs, "--out", html]), "npm run report");
             expect(fs.readFileSync(html, "utf8")).toContain("p2");
         } finally {
-            // The run's own output (logs, sealed sector, cache) and what the test added go, so
+            // The run's own output (logs, sealed sector, cache) and what seal:install placed go, so
             // destroy below finds the host as the stack left it.
-            for (const f of added) fs.rmSync(f, { force: true });
+            await copy.ok(copy.run("npx", ["--no-install", "tsx", "bin/seal-install.ts", "--remove"]), "npm run seal:install -- --remove");
             for (const slot of SLOTS) {
                 const dir = path.dirname(path.dirname(outputs.dev.slots[slot].logPath));
                 fs.rmSync(path.join(dir, "logs"), { recursive: true, force: true });
