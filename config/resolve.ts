@@ -11,7 +11,7 @@ import { loadManifest, neededFiles, parameterSizes } from "./parameters-manifest
 import { holdsPrivateKey } from "./private-key";
 import { ConfigError, ConfigProblem, formatPath, nearest, PathPart, Report, unique, valueAt, zodProblems } from "./problems";
 import { HostPaths, NfsServer, ResolvedGroup, ResolvedHost, StackConfig } from "./resolved";
-import { configKeyName, hostSchema, HUGEPAGE_BYTES, ParsedHost, stackKeys } from "./schema";
+import { configKeyName, hostSchema, HUGEPAGE_BYTES, knownAddress, ParsedHost, stackKeys } from "./schema";
 import { resolveSlots } from "./slots";
 import { resolveWorker } from "./worker";
 
@@ -360,7 +360,7 @@ function resolveNfsServer(h: ParsedHost, at: PathPart[], problem: Report, onHost
     if (role.address === undefined && h.target.kind === "oci") {
         problem([...at, "nfsServer", "address"], "is required on an oci target: the instance's private address is not known at plan time, and members name it in server:/export");
     }
-    const address = role.address ?? (h.target.kind === "ssh" ? h.target.address : undefined);
+    const address = role.address ?? knownAddress(h.target);
     return { export: onHost(folder), clients: role.clients, rootSquash: role.rootSquash, address, manageService: !rooted };
 }
 

@@ -277,3 +277,8 @@ export type OciTarget = Extract<Target, { kind: "oci" }>;
 export type OsFamily = OciTarget["osFamily"];
 export type SshTarget = Extract<Target, { kind: "ssh" }>;
 export type RemoteTarget = SshTarget | OciTarget;
+
+/** The address the stack knows a host by before anything runs: an ssh target's (an OCI host's comes after launch, a local one has none). */
+export function knownAddress(target: Target): string | undefined {
+    return target.kind === "ssh" ? target.address : undefined;
+}

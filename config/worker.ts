@@ -4,7 +4,7 @@
 import { formatCpuset, intersectCpus, parseCpuset } from "./cpuset";
 import { PathPart, Report } from "./problems";
 import { ResolvedGroup, ResolvedSlot, ResolvedWorker } from "./resolved";
-import { ParsedHost, SECTOR_BYTES } from "./schema";
+import { knownAddress, ParsedHost, SECTOR_BYTES } from "./schema";
 
 export interface WorkerContext {
     hostCpus: number[];
@@ -39,7 +39,7 @@ export function resolveWorker(h: ParsedHost, at: PathPart[], problem: Report, ct
     const schedulerUrl = w.schedulerUrl ?? w.groups.map((id) => known.get(id)?.schedulerUrl).find((u) => u !== undefined);
     if (!schedulerUrl) problem([...here, "schedulerUrl"], "is required: no group of the stack names a scheduler for this host's groups. Set worker.schedulerUrl or declare groups: [{id, schedulerUrl}]");
 
-    const ip = w.ip ?? (h.target.kind === "ssh" ? h.target.address : h.target.kind === "local" ? "127.0.0.1" : undefined);
+    const ip = w.ip ?? knownAddress(h.target) ?? (h.target.kind === "local" ? "127.0.0.1" : undefined);
     if (!ip) problem([...here, "ip"], `is required on an ${h.target.kind} host: its address is only known after launch, and config.toml names the address the group reaches it at`);
     else if (!/^[0-9A-Fa-f.:]+$/.test(ip)) problem([...here, "ip"], `defaults to the SSH address, which is not an IP address; set the host's IP (config.toml ip is where the storage node folders are named)`, ip);
 

@@ -147,7 +147,7 @@ export const WorkerEnv = {
     handedOut: "SEALBENCH_WORKER_HANDED_OUT",
     /** config.toml ip. */
     ip: "SEALBENCH_WORKER_IP",
-    /** The address the stack reaches the host at ("" when only known after launch). */
+    /** The address the stack reaches the host at ("" for a local host, or an OCI one before launch). */
     hostAddress: "SEALBENCH_WORKER_HOST_ADDRESS",
     /** config.toml local_dir. */
     localDir: "SEALBENCH_WORKER_LOCAL_DIR",

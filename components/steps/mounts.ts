@@ -3,6 +3,7 @@
 // checked against the boot disk. Its environment is what the boot-disk policy reads (StorageEnv).
 import * as pulumi from "@pulumi/pulumi";
 import { ResolvedHost } from "../../config/resolved";
+import { knownAddress } from "../../config/schema";
 import { BigDiskPath, StorageEnv, StorageMountFact } from "../../contract/keys";
 import { tableField } from "../host-command";
 import { iscsiDevicePath } from "./iscsi";
@@ -113,7 +114,7 @@ export function storageEnv(host: ResolvedHost, mounts: MountSpec[] = declaredMou
 export function nfsClientEnv(host: ResolvedHost, mounts: MountSpec[]): Record<string, string> {
     if (!mounts.some((m) => m.kind === "nfs")) return {};
     return {
-        [StorageEnv.nfsClientAddress]: host.target.kind === "ssh" ? host.target.address : "",
+        [StorageEnv.nfsClientAddress]: knownAddress(host.target) ?? "",
         [StorageEnv.workerIds]: workerIds(host),
     };
 }

@@ -4,7 +4,7 @@
 // Refuses a host without systemd, a missing binary or user before anything changes. Its
 // environment is what the group policies read (WorkerEnv).
 import { ResolvedHost, ResolvedWorker } from "../../config/resolved";
-import { HANDED_OUT_PHASES } from "../../config/schema";
+import { HANDED_OUT_PHASES, knownAddress } from "../../config/schema";
 import { StepEnv, WorkerEnv } from "../../contract/keys";
 import { renderWorkerConfig, renderWorkerLogrotate, renderWorkerUnit, workerFiles } from "../worker/render";
 import { LayoutEnv } from "./layout";
@@ -30,11 +30,6 @@ export function handedOut(w: ResolvedWorker, groups: { id: number; phases: strin
     return mine.length ? [...new Set(mine.flatMap((g) => g.phases))] : [...HANDED_OUT_PHASES];
 }
 
-/** The address the stack reaches the host at; "" for an OCI host (known after launch). */
-function hostAddress(host: ResolvedHost): string {
-    return host.target.kind === "ssh" ? host.target.address : host.target.kind === "local" ? "127.0.0.1" : "";
-}
-
 export function workerEnv(host: ResolvedHost, w: ResolvedWorker, handed: string[]): Record<string, string> {
     const files = workerFiles(host, w);
     return {
@@ -42,7 +37,7 @@ export function workerEnv(host: ResolvedHost, w: ResolvedWorker, handed: string[
         [WorkerEnv.groups]: JSON.stringify(w.groups),
         [WorkerEnv.handedOut]: JSON.stringify(handed),
         [WorkerEnv.ip]: w.ip,
-        [WorkerEnv.hostAddress]: hostAddress(host),
+        [WorkerEnv.hostAddress]: knownAddress(host.target) ?? "",
         [WorkerEnv.localDir]: w.localDir,
         [WorkerEnv.workers]: JSON.stringify(w.workers),
         [WorkerEnv.cpus]: w.cpuset,
