@@ -7,18 +7,19 @@
 //
 // Everything here is asynchronous on purpose: a stub scheduler in the test's own process must go
 // on answering while the test waits for the container.
-import { execFile, execFileSync, spawn } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
 import { dockerAnswers } from "../support/docker";
+import { FixtureKind, fixtureLabels, fixtureName, sweepStale } from "../support/fixtures";
+import { Ran, spawnCollect } from "../support/spawn";
 
 const execFileAsync = promisify(execFile);
 
 export const SYSTEMD_IMAGE = "sealbench-test/bookworm-systemd:1";
 /** systemd (PID 1, systemctl, systemd-analyze), useradd (passwd is in minbase), ps, curl for the stand-in. */
 const IMAGE_PACKAGES = "systemd,systemd-sysv,procps,curl";
-export const CONTAINER_PREFIX = "sealbench-systemd-";
 
 function imagePresent(): boolean {
     try {
@@ -140,31 +141,39 @@ export function parseNofile(limitsText: string): NofileLimit {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function docker(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("docker", args, { stdio: ["pipe", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c) => (stdout += c));
-        child.stderr.on("data", (c) => (stderr += c));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-        child.stdin.end(input ?? "");
-    });
+function docker(args: string[], input?: string): Promise<Ran> {
+    return spawnCollect("docker", args, input);
+}
+
+export interface BootOptions {
+    /** Names the container: sealbench-fx-<kind>-<pid>-<name>. */
+    name: string;
+    /** Its --cpuset-cpus. */
+    cpus?: string;
+    /** The fixture kind (default systemd-host): its stale containers are swept first. */
+    kind?: FixtureKind;
+    /** Defaults to this file's systemd image. */
+    image?: string;
+    /** A Docker network to join; default the host's network (the worker tests' stub is on 127.0.0.1). */
+    network?: string;
+    /** More `docker run` arguments (bind mounts, --hostname). */
+    dockerArgs?: string[];
 }
 
 /**
- * Boots a systemd host in a container named sealbench-systemd-<name>-<pid> (one already there
- * by that name, left by a killed run, is removed first). `cpus` is its --cpuset-cpus.
+ * Boots a systemd host in a container named sealbench-fx-<kind>-<pid>-<name>, labelled as a
+ * fixture; stale fixtures of its kind (a killed run's) are removed first.
  */
-export async function bootSystemdHost(opts: { name: string; cpus?: string }): Promise<SystemdHost> {
-    const { image } = systemdImage();
-    const container = `${CONTAINER_PREFIX}${opts.name}-${process.pid}`;
-    await docker(["rm", "-f", container]);
+export async function bootSystemdHost(opts: BootOptions): Promise<SystemdHost> {
+    const kind = opts.kind ?? "systemd-host";
+    const image = opts.image ?? systemdImage().image;
+    sweepStale(kind);
+    const container = fixtureName(kind, opts.name);
     const t0 = Date.now();
     const args = [
         "run", "-d", "--name", container,
-        "--network", "host",
+        ...fixtureLabels(kind),
+        "--network", opts.network ?? "host",
         "--tmpfs", "/run", "--tmpfs", "/run/lock",
         "-v", "/sys/fs/cgroup:/sys/fs/cgroup:ro",
         // systemd reads container= to know it is in one (it then skips what a container cannot do).
@@ -172,6 +181,7 @@ export async function bootSystemdHost(opts: { name: string; cpus?: string }): Pr
         // What makes systemd halt cleanly; `docker rm -f` in close() does not wait for it anyway.
         "--stop-signal", "SIGRTMIN+3",
         ...(opts.cpus ? ["--cpuset-cpus", opts.cpus] : []),
+        ...(opts.dockerArgs ?? []),
         image, "/lib/systemd/systemd",
     ];
     const started = await docker(args);
