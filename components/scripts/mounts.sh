@@ -100,9 +100,8 @@ for i in "${!kinds[@]}"; do
     esac
 done
 
-# Where a folder will live once the declared mounts are in place: the deepest declared mount
-# above it, else whatever holds it now.
-planned_device() {
+# covering PATH: the index of the deepest declared mount at or above PATH, or -1.
+covering() {
     local path=$1 best=-1 len=-1 i
     for i in "${!points[@]}"; do
         case "$path/" in "${points[$i]}/"*)
@@ -110,13 +109,28 @@ planned_device() {
             ;;
         esac
     done
+    printf '%s' "$best"
+}
+
+# Where a folder will live once the declared mounts are in place: the deepest declared mount
+# above it, else whatever holds it now.
+planned_device() {
+    local best
+    best=$(covering "$1")
     if [ "$best" -ge 0 ] && [ "${kinds[$best]}" != existing ]; then
         printf '%s' "${sources[$best]}"
     elif [ "$best" -ge 0 ] && [ -n "${sources[$best]}" ]; then
         printf '%s' "${sources[$best]}"
     else
-        path_device "$path"
+        path_device "$1"
     fi
+}
+
+# will_be_mounted PATH: a declared NFS or block mount this step mounts will hold PATH.
+will_be_mounted() {
+    local best
+    best=$(covering "$1")
+    [ "$best" -ge 0 ] && [ "${kinds[$best]}" != existing ]
 }
 
 guard_all() {
@@ -127,6 +141,7 @@ guard_all() {
         [ -n "$role" ] || continue
         if [ "$how" = planned ]; then dev=$(planned_device "$path"); else dev=$(path_device "$path"); fi
         guard_device "$role" "$path" "$dev" "$boot"
+        if [ "$how" = mounted ] || ! will_be_mounted "$path"; then guard_root_fs "$role" "$path"; fi
     done <<<"${SEALBENCH_BIG_DISK_TABLE:-}"
 }
 guard_all planned

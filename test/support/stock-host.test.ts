@@ -5,6 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { scriptText, envPreamble } from "../../components/host-command";
 import { describeNeeding } from "./docker";
 import { fixtureDir } from "./fixtures";
 import { LoopDisk } from "./loop-disk";
@@ -89,6 +90,21 @@ describeStock("a stock test host", () => {
     it("its big disk is a loop device, not the disk under /", async () => {
         expect(await a.system.exec("findmnt -no SOURCE --mountpoint /mnt/storage")).toBe(disk.device);
         expect(await a.system.exec("findmnt -no FSTYPE /")).toBe("overlay");
+    });
+
+    it("the boot-disk guard compares for real there: the loop disk passes, a folder on the overlay root is refused", async () => {
+        const guard = async (folder: string) => {
+            const env = { SEALBENCH_HOST: "a", SEALBENCH_FSTAB: "/etc/fstab", SEALBENCH_MOUNTS_STATE: "/tmp/mounts.state", SEALBENCH_MOUNT_TABLE: "existing||/mnt/storage|||false", SEALBENCH_BIG_DISK_TABLE: `sealer|${folder}` };
+            await a.system.writeFile("/tmp/guard.sh", `${envPreamble(env)}\n${scriptText("mounts.sh").text}`);
+            return a.system.run("bash /tmp/guard.sh create");
+        };
+        const onDisk = await guard("/mnt/storage/sealer");
+        expect(onDisk.code, onDisk.stderr).toBe(0);
+        expect(onDisk.stdout).toContain(`sealer /mnt/storage/sealer on ${disk.device}`);
+        const onRoot = await guard("/sealer");
+        expect(onRoot.code).toBe(1);
+        expect(onRoot.stderr).toContain("boot-disk guard: the sealer folder /sealer is on the filesystem that holds / (overlay, overlay)");
+        expect(await a.system.exec("rm -f /tmp/guard.sh /tmp/mounts.state; ls -A /mnt/storage")).toBe("");
     });
 
     it("a bench host uses this machine's Docker engine through the shared socket", async () => {

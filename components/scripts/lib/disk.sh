@@ -67,3 +67,14 @@ guard_device() {
         die "boot-disk guard: the $role folder $path is on $dev (disk $disk), which is the boot disk $boot; expected a separate big disk there. Mount one (storage: in the stack config) or, on a dev host only, set allowBootDisk: true"
     fi
 }
+
+# guard_root_fs ROLE PATH: stops when PATH (or its nearest existing parent) is on the filesystem
+# that holds / itself. Where / has no disk to name (an overlay or tmpfs root: a container, a live
+# system) guard_device has nothing to compare, but such a folder is on the boot disk all the same.
+guard_root_fs() {
+    local role=$1 p=$2
+    while [ ! -e "$p" ]; do p=$(dirname -- "$p"); done
+    if [ "$(stat -c %d -- "$p")" = "$(stat -c %d /)" ]; then
+        die "boot-disk guard: the $role folder $2 is on the filesystem that holds / ($(findmnt -no SOURCE -T /), $(findmnt -no FSTYPE -T /)); expected a separate big disk there. Mount one (storage: in the stack config) or, on a dev host only, set allowBootDisk: true"
+    fi
+}
