@@ -361,7 +361,8 @@ function resolveNfsServer(h: ParsedHost, at: PathPart[], problem: Report, onHost
         problem([...at, "nfsServer", "address"], "is required on an oci target: the instance's private address is not known at plan time, and members name it in server:/export");
     }
     const address = role.address ?? knownAddress(h.target);
-    return { export: onHost(folder), clients: role.clients, rootSquash: role.rootSquash, address, manageService: !rooted };
+    // A stack root's exports file is its own: no system server reads it, so none is touched.
+    return { export: onHost(folder), clients: role.clients, rootSquash: role.rootSquash, address, manageService: role.manageService && !rooted };
 }
 
 /** Hugepages in bytes; a reservation that starves the OS is refused before any host is touched. */

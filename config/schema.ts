@@ -181,6 +181,10 @@ const nfsServer = z.strictObject({
         .describe("IPv4 addresses or networks allowed to mount the export, e.g. [10.10.0.0/16]."),
     rootSquash: z.boolean().default(true).describe("Map root on the clients to nobody (root_squash). Defaults to true; see the README on no_root_squash."),
     address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "expected the IP address members mount from, like 10.10.10.21").optional().describe("The address members name in server:/export. Defaults to an ssh target's address."),
+    manageService: z
+        .boolean()
+        .default(true)
+        .describe("Install, enable and reload the kernel's NFS server (nfs-kernel-server or nfs-utils, nfs-server, exportfs -ra). false: only write the export into /etc/exports, for a server your own tooling installs and reloads. Defaults to true."),
 });
 
 const hugepages = z.strictObject({

@@ -10,8 +10,9 @@
 # package is installed when exportfs is missing (nfs-kernel-server with apt-get, nfs-utils with
 # dnf or yum), nfs-server is enabled and started, and `exportfs -ra` loads the file. Any of that
 # failing fails the step: a member would otherwise hang on a share nobody serves. With "false"
-# (a stack with a root: the dev stack, tests) the file is the stack's own, which no system server
-# reads: the step says so and touches no service.
+# (nfsServer.manageService: false, for a server the operator's own tooling runs; or a stack with a
+# root, whose file no system server reads) only the file is written: the step says so and
+# installs, starts and reloads nothing.
 #
 # Inputs: SEALBENCH_HOST, SEALBENCH_EXPORTS_FILE, SEALBENCH_NFS_EXPORT (the folder),
 # SEALBENCH_EXPORT_LINES (our lines, each starting with the folder), SEALBENCH_NFS_MANAGE_SERVICE.
@@ -43,7 +44,7 @@ others() {
 # reload: make the system's server read the file again (real hosts only).
 reload() {
     if [ "$manage" != true ]; then
-        log "NFS service not managed: $file belongs to this stack's root, no system server reads it; exportfs not run"
+        log "NFS service not managed (nfsServer.manageService: false, or a stack root): nothing installed, started or reloaded; whatever serves ${SEALBENCH_NFS_EXPORT:-the export} must read $file"
         return 0
     fi
     exportfs -ra || die "exportfs -ra failed on host $SEALBENCH_HOST; check $file (exportfs prints the bad line)"

@@ -55,6 +55,12 @@ describe("nfsServer config", () => {
         expect(hosts[1].paths.exports).toBe("/project/dev-root/etc/exports");
     });
 
+    it("leaves the system's server to the operator when told (manageService: false), and a stack root cannot turn it back on", () => {
+        expect(resolveStack(group({ nfsServer: { clients: ["10.10.0.0/16"], manageService: false } }), { secretKeys: ["sshPrivateKey"] }).hosts[1].nfsServer).toMatchObject({ export: "/sealer", manageService: false });
+        const rooted = resolveStack({ ...group({ nfsServer: { clients: ["10.10.0.0/16"], manageService: true } }), root: "dev-root" }, { secretKeys: ["sshPrivateKey"], projectDir: "/project" });
+        expect(rooted.hosts[1].nfsServer).toMatchObject({ manageService: false });
+    });
+
     it("refuses bad clients, a system folder and a missing default, naming each key", () => {
         expect(problems(group({ nfsServer: { clients: ["10.10.0.1/16", "fil-hosts", "10.10.300.1"] } }))).toEqual([
             'hosts[1].nfsServer.clients[0] "10.10.0.1/16": has host bits set beyond /16; write the network as 10.10.0.0/16',
