@@ -20,6 +20,7 @@ export class ProjectCopy {
     readonly dir: string;
     readonly env: NodeJS.ProcessEnv;
 
+    /** `prefix` names the folder /var/tmp/<prefix>XXXXXX; tests pass a fixture name (test/support/fixtures.ts), so a killed run's copy is swept. */
     constructor(prefix = "sealbench-e2e-") {
         // Not under /tmp: a slot mounts its work folder at the same path, and a path under /tmp
         // would nest inside the slot's own /tmp bind mount.

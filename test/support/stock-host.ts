@@ -118,6 +118,8 @@ export interface StockHostOptions {
     binds?: { source: string; target?: string }[];
     /** Share this machine's Docker engine (socket and CLI): a bench host with slots. */
     docker?: boolean;
+    /** A private key (with its .pub beside it) to authorize, as one operator's key for a group; default a new key of this host's. */
+    keyFile?: string;
 }
 
 export interface SnapshotOptions {
@@ -129,6 +131,16 @@ export interface SnapshotOptions {
 
 /** What useradd and userdel rewrite besides the databases: their backups and lock file. */
 const ACCOUNT_SIDE_FILES = ["/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-", "/etc/subuid-", "/etc/subgid-", "/etc/.pwd.lock"];
+
+/** A new ed25519 key pair `<dir>/<name>_ed25519{,.pub}` for logging in to stock hosts. */
+export function newClientKey(dir: string, name: string): string {
+    const keyFile = path.join(dir, `${name}_ed25519`);
+    fs.rmSync(keyFile, { force: true });
+    fs.rmSync(`${keyFile}.pub`, { force: true });
+    const kg = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `sealbench-test-${name}`, "-f", keyFile], { encoding: "utf8" });
+    if (kg.status !== 0) throw new Error(`ssh-keygen: ${kg.stderr}`);
+    return keyFile;
+}
 
 export class StockHost {
     private constructor(
@@ -161,11 +173,7 @@ export class StockHost {
             dockerArgs: ["--hostname", opts.name, ...binds, ...engine],
         });
         try {
-            const keyFile = path.join(opts.dir, `${opts.name}-${user}_ed25519`);
-            fs.rmSync(keyFile, { force: true });
-            fs.rmSync(`${keyFile}.pub`, { force: true });
-            const kg = spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `sealbench-test-${opts.name}`, "-f", keyFile], { encoding: "utf8" });
-            if (kg.status !== 0) throw new Error(`ssh-keygen: ${kg.stderr}`);
+            const keyFile = opts.keyFile ?? newClientKey(opts.dir, `${opts.name}-${user}`);
             // What cloud-init does for its default user: a home, the key, a locked password, sudo.
             await system.exec(
                 [

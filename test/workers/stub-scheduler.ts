@@ -23,7 +23,11 @@ export interface StubScheduler {
 
 export const clientKey = (ip: string, groupId: number[]) => `${ip} ${JSON.stringify(groupId)}`;
 
-export async function startStubScheduler(): Promise<StubScheduler> {
+/**
+ * `host` is where it listens: 127.0.0.1 for a systemd host on this machine's network, the
+ * gateway of the test's own Docker network for hosts on that network.
+ */
+export async function startStubScheduler(host = "127.0.0.1"): Promise<StubScheduler> {
     const requests = new Map<string, number[]>();
     const strays: string[] = [];
     const server = http.createServer((req, res) => {
@@ -48,11 +52,11 @@ export async function startStubScheduler(): Promise<StubScheduler> {
             res.writeHead(200, { "Content-Type": "application/json" }).end(IDLE_ANSWER);
         });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const { port } = server.address() as AddressInfo;
     const count = (ip: string, groupId: number[]) => requests.get(clientKey(ip, groupId))?.length ?? 0;
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${host}:${port}`,
         requests,
         strays,
         count,
