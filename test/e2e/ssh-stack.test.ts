@@ -1,18 +1,24 @@
-// The remote path for real: an `ssh`-target stack under the real engine against a second host on
-// this machine (sshd in a network namespace, test/e2e/ssh-host.ts) whose big disk is a loop device
-// already mounted under the stack's root (storage: existing, checked by the boot-disk guard).
-// Every host step runs through remote.Command with the pinned host key and the private key from a
-// secret config key; the bench image and the slot go through the Docker provider over `ssh://`
-// (the system ssh, the key in an agent). Then: a no-op preview, a wrong host key refused before
-// any command runs, and `pulumi destroy` undoing it all.
-import { execFileSync } from "child_process";
+// The remote path for real: an `ssh`-target stack under the real engine against a stock test host
+// (test/support/stock-host.ts: Debian's own sshd_config, which accepts no environment but LANG and
+// LC_*; a cloud image's sudo login `opc`; no root login) reached over the test's own Docker
+// network. Its big disk is a loop device already mounted (storage: existing, checked by the
+// boot-disk guard against the host's overlay root). It is a bench host: this machine's Docker
+// engine is shared into it (socket and CLI), and the stack's root is a folder at the same path
+// inside and outside, so the slot's bind mounts, which the engine resolves on this machine, land
+// where the steps wrote. Every host step runs through remote.Command with the pinned host key and
+// the private key from a secret config key; the bench image and the slot go through the Docker
+// provider over `ssh://` (the system ssh, the key in an agent). Then: a no-op preview, a wrong
+// host key refused before any command runs, and `pulumi destroy` undoing it all.
+import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeNeeding, docker } from "../support/docker";
+import { fixtureDir, fixtureName } from "../support/fixtures";
+import { LoopDisk } from "../support/loop-disk";
+import { newClientKey, snapshotDiff, StockHost, stockHostMissing, StockNetwork } from "../support/stock-host";
 import { containerCgroupCpus, engineMissing, hostState, listTree, ProjectCopy } from "./support";
-import { NamespaceSshHost, sshHostMissing } from "./ssh-host";
 
 const STACK = "ssh";
 const HOST = "far";
@@ -24,13 +30,15 @@ const TIMEOUT = 600_000;
 // reservedCpus 1: the slot gets every CPU but 0.
 const SLOT_CPUS = os.cpus().length === 2 ? "1" : `1-${os.cpus().length - 1}`;
 
-const missing = engineMissing() ?? sshHostMissing();
+const KIND = "ssh-stack";
 
-const describeSsh = describeNeeding("the Pulumi engine, a Docker engine, sshd and ip netns", missing);
+const missing = engineMissing() ?? stockHostMissing();
 
-/** The stack file of an ssh host: the namespace's sshd, every path under `root`. */
-function stackFile(opts: { address: string; hostKey: string; root: string; disk: string; storageNode: string }): string {
-    return `# Written by test/e2e/ssh-stack.test.ts: an existing host over SSH (sshd in a network namespace).
+const describeSsh = describeNeeding("the Pulumi engine and a stock test host (Docker, systemd, cgroup v1)", missing);
+
+/** The stack file of an ssh host: the stock host, every path under `root`. */
+function stackFile(opts: { address: string; user: string; hostKey: string; root: string; disk: string; storageNode: string }): string {
+    return `# Written by test/e2e/ssh-stack.test.ts: an existing host over SSH (a stock test host).
 config:
   sealbench:root: ${opts.root}
   sealbench:hosts:
@@ -39,7 +47,7 @@ config:
         kind: ssh
         address: ${opts.address}
         port: 22
-        user: root
+        user: ${opts.user}
         hostKey: ${opts.hostKey}
       facts:
         cpus: ${os.cpus().length}
@@ -75,10 +83,6 @@ async function setPrivateKey(copy: ProjectCopy, stack: string, keyFile: string):
 }
 
 
-/** "Starting session" lines sshd logged (one per command run over SSH). */
-function sessions(log: string): number {
-    return (log.match(/Starting session: command for root from /g) ?? []).length;
-}
 
 function slotContainers(): string[] {
     return docker("ps", "-a", "--filter", `name=^${SLOT}$`, "--format", "{{.Names}}").split("\n").filter(Boolean);
@@ -88,30 +92,66 @@ function stackImages(): string[] {
     return docker("images", "--format", "{{.Repository}}:{{.Tag}}").split("\n").filter((i) => i.startsWith(`${IMAGE}:`));
 }
 
-describeSsh("an ssh stack under the real engine, against sshd in a network namespace", () => {
-    let host: NamespaceSshHost;
+/** What the steps may change on the host itself (outside the stack's root), for the before/after check. */
+const HOST_ROOTS = ["/etc", "/var/lib/sealbench", "/var/tmp", "/home"];
+
+describeSsh("an ssh stack under the real engine, against a stock test host", () => {
+    let dir: string;
+    let net: StockNetwork;
+    let host: StockHost;
+    let big: LoopDisk;
+    let root: string;
+    let agent: ChildProcess | undefined;
+    let agentSocket: string;
+    let agentKey: string;
     let copy: ProjectCopy;
     let up = false;
     let wrongInit = false;
     let hostBefore: Record<string, string>;
+    let inside: Record<string, string>;
     let disk: string;
 
+    /** sshd's logins of the stack's user with one key, by its fingerprint. */
+    const logins = async (keyFile: string) => {
+        const fp = execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", `${keyFile}.pub`], { encoding: "utf8" }).split(" ")[1];
+        return (await host.logins()).filter((l) => l.startsWith(`Accepted publickey for ${host.user} from ${net.gateway} `) && l.endsWith(fp));
+    };
+
     beforeAll(async () => {
-        if (slotContainers().length) throw new Error(`a container ${SLOT} already exists on this engine: remove it first`);
-        host = new NamespaceSshHost();
-        disk = host.attachDisk("/mnt/storage");
-        await host.start();
-        copy = new ProjectCopy("sealbench-e2e-ssh-");
+        if (slotContainers().length) throw new Error(`a container ${SLOT} already exists on this engine: remove it first (npm run test:clean removes a killed run's)`);
+        dir = fixtureDir(KIND);
+        net = new StockNetwork(KIND);
+        // The stack's root, at the same path in the host and here: the engine resolves the slot's
+        // bind mounts on this machine. Its big disk is mounted under it before the host boots.
+        root = path.join(dir, "root");
+        fs.mkdirSync(root, { mode: 0o755 });
+        big = new LoopDisk(dir, "big", path.join(root, "mnt/storage"));
+        disk = big.device;
+        host = await StockHost.boot({ kind: KIND, name: HOST, network: net, dir, binds: [{ source: root }], docker: true });
+        // The key in the agent, as an operator's: only the system ssh the Docker provider runs uses
+        // it (remote.Command offers its connection.privateKey first, and that one is accepted), so
+        // sshd's log tells the two paths apart by fingerprint.
+        agentKey = newClientKey(dir, "agent");
+        await host.authorize(fs.readFileSync(`${agentKey}.pub`, "utf8"));
+        agentSocket = path.join(dir, "agent.sock");
+        agent = spawn("ssh-agent", ["-D", "-a", agentSocket], { stdio: "ignore" });
+        for (let i = 0; !fs.existsSync(agentSocket); i++) {
+            if (i > 100) throw new Error(`ssh-agent made no socket at ${agentSocket}`);
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        execFileSync("ssh-add", ["-q", agentKey], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: "pipe" });
+        copy = new ProjectCopy(`${fixtureName(KIND, "copy")}-`);
         // The Docker provider's `ssh` takes the key from an agent, as an operator's would.
-        copy.env.SSH_AUTH_SOCK = host.agentSocket;
+        copy.env.SSH_AUTH_SOCK = agentSocket;
         // The bench image's base, made locally (no registry here), as `npm run up` does for dev.
         await copy.ok(copy.run("bash", ["bin/dev-base.sh"]), "bin/dev-base.sh");
-        copy.write(`Pulumi.${STACK}.yaml`, stackFile({ address: host.address, hostKey: host.hostKey, root: host.root, disk, storageNode: host.hereIp }));
+        copy.write(`Pulumi.${STACK}.yaml`, stackFile({ address: host.address, user: host.user, hostKey: host.hostKey, root, disk, storageNode: net.gateway }));
         // Two CPUs here: one slot on one CPU leaves one for the OS, below the rule's default of 2.
         copy.write(POLICY_CONFIG, JSON.stringify({ "cpus-reserved-for-os": { minFreeCpus: 1 } }));
         await copy.ok(copy.pulumi("stack", "init", STACK), "stack init");
         await setPrivateKey(copy, STACK, host.clientKeyFile);
         hostBefore = hostState();
+        inside = await host.snapshot({ roots: HOST_ROOTS });
     }, TIMEOUT);
 
     afterAll(async () => {
@@ -127,12 +167,16 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
             if (host && slotContainers().length) docker("rm", "-f", SLOT);
             for (const image of host ? stackImages() : []) docker("rmi", image);
         } finally {
+            agent?.kill();
+            await host?.close();
             try {
-                host?.stop();
+                big?.close();
             } catch (e) {
                 problems.push((e as Error).message);
             }
+            net?.remove();
             copy?.remove();
+            if (dir) fs.rmSync(dir, { recursive: true, force: true });
         }
         if (problems.length) throw new Error(problems.join("\n"));
     }, TIMEOUT);
@@ -144,24 +188,21 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
     });
 
     it("pulumi up runs every host step over SSH and the slot through the Docker provider over ssh://", async () => {
-        const before = sessions(host.log());
+        const before = { steps: (await logins(host.clientKeyFile)).length, agent: (await logins(agentKey)).length };
         up = true;
         const r = await copy.ok(copy.pulumi("up", "--yes", "--stack", STACK, "--policy-pack", "policies", "--policy-pack-config", POLICY_CONFIG), "pulumi up");
         expect(r.output).toMatch(/sealbench@v0\.1\.0 \(local: policies\)/);
 
-        // Each step is a remote command, a session on the namespace's sshd.
-        const log = host.log();
-        expect(sessions(log) - before).toBeGreaterThanOrEqual(8);
-        const accepted = (key: string) => log.split("\n").filter((l) => l.startsWith(`Accepted publickey for root from ${host.hereIp} `) && l.endsWith(host.fingerprint(key)));
-        // The steps logged in with the secret config key; the Docker provider's ssh with the agent's.
-        expect(accepted(host.clientKeyFile).length).toBeGreaterThanOrEqual(8);
-        expect(accepted(host.agentKeyFile).length).toBeGreaterThanOrEqual(1);
+        // Each step is a remote command, a login of the sudo user on the host's own sshd; the steps
+        // logged in with the secret config key, the Docker provider's ssh with the agent's; no root.
+        expect((await logins(host.clientKeyFile)).length - before.steps).toBeGreaterThanOrEqual(8);
+        expect((await logins(agentKey)).length - before.agent).toBeGreaterThanOrEqual(1);
+        expect(await host.logins("root")).toEqual([]);
 
-        // What the steps made is under the host's root, and only there.
-        const root = host.root;
+        // What the steps made is under the stack's root, and only there.
         const sealer = "mnt/storage/sealer";
-        for (const dir of [`${sealer}/nfs`, `${sealer}/nfs/${host.hereIp}/cache`, `${sealer}/nfs/${host.hereIp}/sealed`, `${sealer}/cache`, `mnt/storage/bench/${SLOT}/tmp`]) {
-            expect(fs.statSync(path.join(root, dir)).isDirectory(), dir).toBe(true);
+        for (const folder of [`${sealer}/nfs`, `${sealer}/nfs/${net.gateway}/cache`, `${sealer}/nfs/${net.gateway}/sealed`, `${sealer}/cache`, `mnt/storage/bench/${SLOT}/tmp`]) {
+            expect(fs.statSync(path.join(root, folder)).isDirectory(), folder).toBe(true);
         }
         // …on the big disk, which the boot-disk guard told apart from the disk under /.
         const findmnt = (p: string) => execFileSync("findmnt", ["-no", "SOURCE", "-T", p], { encoding: "utf8" }).trim();
@@ -169,7 +210,7 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
         expect(findmnt(path.join(root, "mnt/storage/bench", SLOT, "tmp"))).toBe(disk);
         expect(fs.readlinkSync(path.join(root, "var/tmp/filecoin-proof-parameters"))).toBe(path.join(root, "mnt/storage/filecoin-proof-parameters"));
 
-        // The slot: on this engine (the namespace's docker is the same one), pinned, /tmp on the host folder.
+        // The slot: on this engine (the host's docker is the same one), pinned, /tmp on the host folder.
         expect(slotContainers()).toEqual([SLOT]);
         expect(docker("inspect", "-f", "{{.State.Running}}", SLOT)).toBe("true");
         expect(containerCgroupCpus(SLOT)).toBe(SLOT_CPUS);
@@ -185,7 +226,7 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
         expect(types.filter((t) => t === "command:remote:Command").length).toBeGreaterThanOrEqual(8);
         expect(types).not.toContain("command:local:Command");
         const provider = state.deployment.resources.find((res) => res.type === "pulumi:providers:docker")!;
-        expect(provider.inputs?.host).toBe(`ssh://root@${host.address}:22`);
+        expect(provider.inputs?.host).toBe(`ssh://${host.user}@${host.address}:22`);
         // …whose ssh accepts only the pinned key (the policy pack would refuse checking turned off).
         const sshOpts = provider.inputs?.sshOpts;
         // The SDK sends a provider's non-string config JSON-encoded.
@@ -197,6 +238,9 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
         expect(outputs[HOST].slots[SLOT]).toMatchObject({ container: SLOT, cpuset: SLOT_CPUS });
         // This machine's own files are as they were: the steps wrote only under the root.
         expect(hostState()).toEqual(hostBefore);
+        // The host's sshd_config is still the package's.
+        const sshd = await host.sshdConfigDigests();
+        expect(sshd.file).toBe(sshd.package);
     }, TIMEOUT);
 
     it("a second preview shows no changes", async () => {
@@ -207,46 +251,47 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
     }, TIMEOUT);
 
     it("a wrong host key is refused before any command runs", async () => {
-        const wrongRoot = fs.mkdtempSync(path.join(host.dir, "wrong-root-"));
-        const other = path.join(host.dir, "other_host_key");
+        const wrongRoot = fs.mkdtempSync(path.join(dir, "wrong-root-"));
+        const other = path.join(dir, "other_host_key");
         fs.rmSync(other, { force: true });
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "not-this-host", "-f", other]);
         const wrongKey = fs.readFileSync(`${other}.pub`, "utf8").trim();
-        copy.write("Pulumi.wrongkey.yaml", stackFile({ address: host.address, hostKey: wrongKey, root: wrongRoot, disk, storageNode: host.hereIp }));
+        copy.write("Pulumi.wrongkey.yaml", stackFile({ address: host.address, user: host.user, hostKey: wrongKey, root: wrongRoot, disk, storageNode: net.gateway }));
         await copy.ok(copy.pulumi("stack", "init", "wrongkey"), "stack init wrongkey");
         wrongInit = true;
         await setPrivateKey(copy, "wrongkey", host.clientKeyFile);
-        const logBefore = host.log();
-        const rootBefore = listTree(host.root);
+        const logBefore = (await host.sshdLog()).length;
+        const rootBefore = listTree(root);
         const r = await copy.pulumi("up", "--yes", "--stack", "wrongkey", "--policy-pack", "policies", "--policy-pack-config", POLICY_CONFIG);
         expect(r.status, r.output).not.toBe(0);
         // The gate, the first step, fails at the handshake: nothing after it is attempted.
-        expect(r.output).toMatch(/command:remote:Command \(far-ready\):\s*\n\s*error: ssh: handshake failed: host key mismatch for 10\.203\.\d+\.2:22: the server presented ssh-ed25519 SHA256:/);
-        // No session was opened and nothing was written under the root.
-        const newLog = host.log().slice(logBefore.length);
-        expect(sessions(newLog)).toBe(0);
-        expect(newLog).not.toMatch(/Accepted publickey/);
+        expect(r.output).toMatch(new RegExp(`command:remote:Command \\(far-ready\\):\\s*\\n\\s*error: ssh: handshake failed: host key mismatch for ${host.address.replace(/\./g, "\\.")}:22: the server presented ssh-ed25519 SHA256:`));
+        // Nobody logged in and nothing was written under the root.
+        const newLog = (await host.sshdLog()).slice(logBefore);
+        expect(newLog.filter((l) => l.startsWith("Accepted publickey"))).toEqual([]);
         expect(listTree(wrongRoot)).toEqual([]);
-        expect(listTree(host.root)).toEqual(rootBefore);
+        expect(listTree(root)).toEqual(rootBefore);
         // The real stack's slot is untouched.
         expect(slotContainers()).toEqual([SLOT]);
     }, TIMEOUT);
 
     it("pulumi destroy undoes it: no slot, no image, no layout, no link", async () => {
-        const before = sessions(host.log());
+        const before = (await logins(host.clientKeyFile)).length;
         await copy.ok(copy.pulumi("destroy", "--yes", "--stack", STACK), "destroy");
         up = false;
         // The steps' deletes ran over SSH too.
-        expect(sessions(host.log()) - before).toBeGreaterThanOrEqual(1);
+        expect((await logins(host.clientKeyFile)).length - before).toBeGreaterThanOrEqual(1);
         expect(slotContainers()).toEqual([]);
         expect(stackImages()).toEqual([]);
         // The host's own big disk stays mounted (the stack did not mount it), and on it and
         // under the root nothing stays but the parameter folder, empty (destroy never removes
         // parameter files, nor the folder that holds them): no layout, no slot folder, no link,
         // no state, no file.
-        expect(execFileSync("findmnt", ["-no", "SOURCE", "--mountpoint", path.join(host.root, "mnt/storage")], { encoding: "utf8" }).trim()).toBe(disk);
+        expect(execFileSync("findmnt", ["-no", "SOURCE", "--mountpoint", path.join(root, "mnt/storage")], { encoding: "utf8" }).trim()).toBe(disk);
         const kept = ["mnt", "mnt/storage", "mnt/storage/filecoin-proof-parameters"];
-        expect(listTree(host.root).filter((p) => !kept.includes(p))).toEqual([]);
+        expect(listTree(root).filter((p) => !kept.includes(p))).toEqual([]);
         expect(hostState()).toEqual(hostBefore);
+        // …and the host itself is as it was outside the root.
+        expect(snapshotDiff(inside, await host.snapshot({ roots: HOST_ROOTS }))).toEqual([]);
     }, TIMEOUT);
 });

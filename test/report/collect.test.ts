@@ -1,7 +1,7 @@
 // collect for real: the archive read back by GNU tar (sorted names, owner 0, fixed mtime) and
-// checked by `sha256sum -c`, two collects of the same logs byte-identical, and over SSH (sshd in a
-// network namespace, test/e2e/ssh-host.ts) a transfer cut at a third resumed from where it
-// stopped, with the stack read from a state made of the offline plan of an ssh stack file (the
+// checked by `sha256sum -c`, two collects of the same logs byte-identical, and over SSH (a stock
+// test host, test/support/stock-host.ts: Debian's sshd as shipped, logged in as the cloud image's
+// sudo user) a transfer cut at a third resumed from where it stopped, with the stack read from a state made of the offline plan of an ssh stack file (the
 // labels and environment the real components write).
 import { execFileSync, spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -16,8 +16,9 @@ import type { HostFacts } from "../../report/facts";
 import { LocalAccess, SshAccess } from "../../report/host-access";
 import { targetsFromState } from "../../report/stack-state";
 import { P2, p2Log, P4_LOG } from "../benchy/notes-logs";
-import { NamespaceSshHost, sshHostMissing } from "../e2e/ssh-host";
 import { describeNeeding } from "../support/docker";
+import { fixtureDir } from "../support/fixtures";
+import { StockHost, stockHostMissing, StockNetwork } from "../support/stock-host";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-collect-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -132,7 +133,7 @@ async function stateOfStack(stackFile: string, privateKey: string): Promise<unkn
     return { version: 3, deployment: { resources: [{ urn: "urn:pulumi:bench::sealbench::pulumi:pulumi:Stack::sealbench-bench", type: "pulumi:pulumi:Stack", outputs: { hosts: plan.run.outputs } }, ...resources] } };
 }
 
-const describeSsh = describeNeeding("sshd and ip netns", sshHostMissing());
+const describeSsh = describeNeeding("a stock test host (Docker, systemd, cgroup v1)", stockHostMissing());
 const PULUMI_ENV = { ...process.env, PULUMI_CONFIG_PASSPHRASE: "", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" };
 const describePulumi = describeNeeding(
     "the Pulumi CLI",
@@ -140,17 +141,27 @@ const describePulumi = describeNeeding(
 );
 
 describeSsh("collect over SSH, detached on the host and resumed", () => {
-    const host = new NamespaceSshHost();
+    let dir: string;
+    let net: StockNetwork;
+    let host: StockHost;
+    /** The stack's root: the same folder in the host and here, so the local collect reads the same logs. */
+    let root: string;
     let statePath: string;
     let logDirs: string[];
+    /** The host's folder for archives in the making (collect-remote.sh's). */
+    const building = async () => (await host.system.exec("ls -A /var/tmp/sealbench-collect 2>/dev/null || true")).split("\n").filter(Boolean);
 
     beforeAll(async () => {
-        await host.start();
+        dir = fixtureDir("collect");
+        root = path.join(dir, "root");
+        fs.mkdirSync(root, { mode: 0o755 });
+        net = new StockNetwork("collect");
+        host = await StockHost.boot({ kind: "collect", name: "bm1", network: net, dir, binds: [{ source: root }] });
         const stackFile = path.join(tmp, "Pulumi.bench.yaml");
         fs.writeFileSync(
             stackFile,
             `config:
-  sealbench:root: ${host.root}
+  sealbench:root: ${root}
   sealbench:sshPrivateKey:
     secure: v1:never-decrypted-by-the-plan
   sealbench:hosts:
@@ -158,7 +169,7 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
       target:
         kind: ssh
         address: ${host.address}
-        port: ${host.port}
+        port: 22
         user: ${host.user}
         hostKey: ${host.hostKey}
       facts:
@@ -185,7 +196,7 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
         fs.writeFileSync(statePath, JSON.stringify(state));
         const [target] = targetsFromState("bench", state);
         logDirs = target.facts.slots.map((s) => s.logDir);
-        // The namespace shares this machine's files: the slots' logs are written where the host has them.
+        // The root is shared with the host: the slots' logs are written where the host has them.
         // p2-1's log is large enough (~3 MB) for a transfer to be cut part way.
         writeLogs(logDirs[0], { "benchy-p2-2cpu-1.log": `${p2Log(P2[4][1], P2[4][2])}\n${crypto.randomBytes(1_500_000).toString("hex")}\n` });
         writeLogs(logDirs[1], { "benchy-p2-2cpu-2.log": p2Log(P2[5][1], P2[5][2]) });
@@ -193,7 +204,9 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
     }, 120_000);
 
     afterAll(async () => {
-        await host.stop();
+        await host?.close();
+        net?.remove();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it("reads the host's facts, cpusets, memory limits and pinned connection from the state", () => {
@@ -205,7 +218,7 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
             // 45 + 30 × 2 GB at 32 GiB, scaled to 2 KiB: the stack's minimum of 1 GB.
             ["p34-1", "p34", "6-7", 2, 2, 1],
         ]);
-        expect(t.ssh).toMatchObject({ host: host.address, port: 22, user: "root", hostKey: host.hostKey });
+        expect(t.ssh).toMatchObject({ host: host.address, port: 22, user: host.user, hostKey: host.hostKey });
         expect(t.ssh!.privateKey).toContain("PRIVATE KEY");
     });
 
@@ -237,7 +250,7 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
         expect(offsets.at(-1)).toBe(total);
         // Nothing left behind: no partial here, no archive on the host.
         expect(fs.readdirSync(stateDir)).toEqual([]);
-        expect(fs.readdirSync("/var/tmp/sealbench-collect").filter((f) => f.startsWith(kept.replace(/\.part$/, "")))).toEqual([]);
+        expect((await building()).filter((f) => f.startsWith(kept.replace(/\.part$/, "")))).toEqual([]);
 
         // The same logs read in place make the same archive, byte for byte.
         const local = await collect("bench", [{ facts: t.facts, access: new LocalAccess() }], path.join(tmp, "ssh-local"));
@@ -263,23 +276,23 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
         fs.writeFileSync(wrong, state);
         const refused = spawnSync("npx", ["tsx", "bin/collect.ts", "--state", wrong, "--out", path.join(tmp, "wrong-out")], { encoding: "utf8" });
         expect(refused.status).toBe(2);
-        expect(refused.stderr).toMatch(/collect on root@.+: start failed \(exit 255\): .*Host key verification failed/s);
+        expect(refused.stderr).toMatch(new RegExp(`collect on ${host.user}@.+: start failed \\(exit 255\\): .*Host key verification failed`, "s"));
     });
 
     it("the host builds the archive in a session of its own, which outlives the SSH session that started it", async () => {
         const [t] = targetsFromState("bench", JSON.parse(fs.readFileSync(statePath, "utf8")));
         // A big (sparse) log makes the build take a while: long enough to watch it after `start` returned.
-        const dir = path.join(host.root, "big/logs");
-        fs.mkdirSync(dir, { recursive: true });
-        fs.closeSync(fs.openSync(path.join(dir, "big.log"), "w"));
-        fs.truncateSync(path.join(dir, "big.log"), 1024 << 20);
+        const logs = path.join(root, "big/logs");
+        fs.mkdirSync(logs, { recursive: true });
+        fs.closeSync(fs.openSync(path.join(logs, "big.log"), "w"));
+        fs.truncateSync(path.join(logs, "big.log"), 1024 << 20);
         const access = new SshAccess(t.ssh!, { stateDir: path.join(tmp, "big-partial") });
         const key = "00000000000000b1";
         try {
-            expect(access.remote("start", key, dir).trim()).toBe("building");
+            expect(access.remote("start", key, logs).trim()).toBe("building");
             // The SSH session that started it is over; the builder is still at work, its own session leader.
-            const pid = fs.readFileSync(`/var/tmp/sealbench-collect/${key}.pid`, "utf8").trim();
-            const [sid] = execFileSync("ps", ["-o", "sid=,ppid=", "-p", pid], { encoding: "utf8" }).trim().split(/\s+/);
+            const pid = await host.system.exec(`cat /var/tmp/sealbench-collect/${key}.pid`);
+            const [sid] = (await host.system.exec(`ps -o sid=,ppid= -p ${pid}`)).split(/\s+/);
             expect(sid).toBe(pid);
             expect(access.remote("status", key).trim()).toBe("building");
             let status = "";
@@ -292,9 +305,9 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
         } finally {
             access.remote("done", key);
             access.close();
-            fs.rmSync(path.join(host.root, "big"), { recursive: true, force: true });
+            fs.rmSync(path.join(root, "big"), { recursive: true, force: true });
         }
-        expect(fs.readdirSync("/var/tmp/sealbench-collect").filter((f) => f.startsWith(key))).toEqual([]);
+        expect((await building()).filter((f) => f.startsWith(key))).toEqual([]);
     });
 
         describePulumi("through the Pulumi CLI", () => {

@@ -203,6 +203,13 @@ export class StockHost {
         }
     }
 
+    /** Adds a public key ("ssh-ed25519 AAAA… comment") to the login user's authorized_keys. */
+    async authorize(publicKey: string): Promise<void> {
+        const file = `/home/${this.user}/.ssh/authorized_keys`;
+        const keys = await this.system.exec(`cat ${file}`);
+        await this.system.writeFile(file, `${keys}\n${publicKey.trim()}\n`, { mode: 0o600, owner: `${this.user}:${this.user}` });
+    }
+
     /** Runs `cmd` over SSH as the login user (or another), with the pinned host key; resolves whatever the exit. */
     ssh(cmd: string, opts: { user?: string; keyFile?: string } = {}): Promise<Ran> {
         const args = [
