@@ -49,12 +49,14 @@ export function systemdHostMissing(): string | undefined {
     return undefined;
 }
 
-/** Makes the image once (about 50 s here) and returns how long it took, 0 when it was there. */
-export function systemdImage(): { image: string; builtMs: number } {
+/**
+ * Makes the image once (about 50 s here) and returns how long it took, 0 when it was there.
+ * Asynchronous: a minute of a blocked event loop times out vitest's own worker calls.
+ */
+export async function systemdImage(): Promise<{ image: string; builtMs: number }> {
     if (imagePresent()) return { image: SYSTEMD_IMAGE, builtMs: 0 };
     const t0 = Date.now();
-    execFileSync("bash", [path.join(__dirname, "../../bin/dev-base.sh"), SYSTEMD_IMAGE], {
-        stdio: "pipe",
+    await execFileAsync("bash", [path.join(__dirname, "../../bin/dev-base.sh"), SYSTEMD_IMAGE], {
         timeout: 600_000,
         env: { ...process.env, SEALBENCH_BASE_PACKAGES: IMAGE_PACKAGES },
     });
@@ -166,7 +168,7 @@ export interface BootOptions {
  */
 export async function bootSystemdHost(opts: BootOptions): Promise<SystemdHost> {
     const kind = opts.kind ?? "systemd-host";
-    const image = opts.image ?? systemdImage().image;
+    const image = opts.image ?? (await systemdImage()).image;
     sweepStale(kind);
     const container = fixtureName(kind, opts.name);
     const t0 = Date.now();

@@ -54,7 +54,7 @@ describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
     const startLines = async () => (await log()).split("\n").filter((l) => l.includes("(stand-in) start "));
 
     beforeAll(async () => {
-        times.imageBuildMs = systemdImage().builtMs;
+        times.imageBuildMs = (await systemdImage()).builtMs;
         stub = await startStubScheduler();
         h = await bootSystemdHost({ name: "worker", cpus: "0-1" });
         times.bootMs = h.bootMs;
