@@ -31,7 +31,7 @@ export interface Request {
 }
 
 export interface RangeServer {
-    /** URL prefix to pass as the gateway: `http://127.0.0.1:<port>/ipfs/`. */
+    /** URL prefix to pass as the gateway: `http://<host>:<port>/ipfs/`. */
     gateway: string;
     requests: Request[];
     /** Body bytes sent, per CID. */
@@ -55,7 +55,8 @@ export function randomFile(size: number, extra: Partial<ServedFile> = {}): Serve
     return { data, digest: paramDigest(data), ...extra };
 }
 
-export async function startRangeServer(files: Record<string, ServedFile>): Promise<RangeServer> {
+/** `host` is where it listens: loopback, or the gateway of a test's own Docker network for hosts there. */
+export async function startRangeServer(files: Record<string, ServedFile>, host = "127.0.0.1"): Promise<RangeServer> {
     const requests: Request[] = [];
     const bytesSent = new Map<string, number>();
     const served = new Map<string, number>();
@@ -137,10 +138,10 @@ export async function startRangeServer(files: Record<string, ServedFile>): Promi
         };
         pump().catch(() => res.destroy());
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const port = (server.address() as AddressInfo).port;
     return {
-        gateway: `http://127.0.0.1:${port}/ipfs/`,
+        gateway: `http://${host}:${port}/ipfs/`,
         requests,
         bytesSent,
         reset: () => {

@@ -41,6 +41,14 @@ while IFS='|' read -r kind source point fstype opts format; do
     kinds+=("$kind") sources+=("$source") points+=("${point%/}") fstypes+=("$fstype") options+=("$opts") formats+=("$format")
 done <<<"${SEALBENCH_MOUNT_TABLE:-}"
 
+# reload_fstab: systemd makes .mount units from /etc/fstab (systemd-fstab-generator) and keeps
+# the old ones until a daemon-reload; without it a removed line's unit outlives destroy. Only for
+# the system's fstab on a host that runs systemd (a stack root's fstab is nobody's).
+reload_fstab() {
+    [ "$fstab" = /etc/fstab ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null || return 0
+    systemctl daemon-reload || log "systemctl daemon-reload failed; systemd still knows the old $fstab"
+}
+
 # The mounted filesystem's source at exactly this mount point, or nothing.
 mounted_source() {
     findmnt -no SOURCE --mountpoint "$1" 2>/dev/null | tail -n1 || true
@@ -71,8 +79,9 @@ if [ "$action" = delete ]; then
             log "unmounted ${points[$i]}"
         fi
     done
-    fstab_set "$fstab" "$tag" "" >/dev/null
+    if [ "$(fstab_set "$fstab" "$tag" "")" = changed ]; then reload_fstab; fi
     rm -f -- "$state"
+    drop_state_dir "$state"
     exit 0
 fi
 
@@ -209,6 +218,7 @@ for i in "${!kinds[@]}"; do
 done
 changed=$(fstab_set "$fstab" "$tag" "$lines")
 log "fstab $fstab: $changed"
+if [ "$changed" = changed ]; then reload_fstab; fi
 
 # Now that everything is mounted, check again with what the kernel says.
 guard_all mounted

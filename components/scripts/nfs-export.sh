@@ -54,7 +54,13 @@ reload() {
 if [ "$action" = delete ]; then
     kept=$(others) || die "cannot remove our export lines from $file"
     if [ -f "$file" ] && grep -qxF -- "$begin" "$file"; then
-        log "exports $file: $(write_if_changed "$file" "$kept")"
+        # A file that held nothing but our block was ours (a stock host has no /etc/exports).
+        if [ -z "$kept" ]; then
+            rm -f -- "$file"
+            log "exports $file: removed (it held only our block)"
+        else
+            log "exports $file: $(write_if_changed "$file" "$kept")"
+        fi
         if [ "$manage" != true ] || command -v exportfs >/dev/null; then reload; fi
     fi
     # The package and the service stay: other exports may use them, and removing a server under

@@ -52,6 +52,7 @@ if [ "$action" = delete ]; then
         esac
     done
     rm -f -- "$state"
+    drop_state_dir "$state"
     exit 0
 fi
 

@@ -86,10 +86,13 @@ else
 fi
 
 # --- the started service, as it really runs ------------------------------------------------
+# systemd names the main pid as it forks: until the child execs the binary it is still systemd,
+# as root (seen on the production e2e: "runs as uid 0"). Wait for the exec before reading it.
+systemd_exe=$(readlink /proc/1/exe || true)
 pid=0
 for _ in $(seq 1 50); do
     pid=$(systemctl show -p MainPID --value "$unit")
-    [ "$pid" != 0 ] && [ -r "/proc/$pid/status" ] && break
+    [ "$pid" != 0 ] && [ -r "/proc/$pid/status" ] && [ "$(readlink "/proc/$pid/exe" 2>/dev/null || true)" != "$systemd_exe" ] && break
     sleep 0.2
 done
 [ "$pid" != 0 ] || die "$unit did not start on host $host: $(journalctl -u "$unit" -n 5 --no-pager 2>/dev/null || systemctl status "$unit" --no-pager 2>&1 | tail -n 5)"

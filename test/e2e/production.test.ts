@@ -15,12 +15,17 @@
 // writes its fstab line. test/nfs keeps proving the protocol itself with ganesha.
 // Where the stack differs from the example, it is this machine's doing: two CPUs (one reserved),
 // no disk under / to declare (an overlay), existing loop disks for md1 and nvme0n1, no storage
-// node to mount on /mnt, the engine's open-file cap, and manageService: false on P1 (there is no
-// kernel NFS server to install or start here).
+// node to mount on /mnt, the engine's open-file cap, manageService: false on P1 (there is no
+// kernel NFS server to install or start here), and the proof parameters P2/C2 fetches for its
+// CommitPhase2: the real 512 MiB file names from a gateway stand-in on the test's network, with
+// small files in them (no gateway is reachable here; the digests are theirs, so the fetch and
+// its check are the real ones).
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { loadManifest, porepFiles } from "../../config/parameters-manifest";
 import { loadStackFile } from "../../config/stack-file";
+import { KiB, randomFile, RangeServer, startRangeServer } from "../../support/range-server";
 import { renderWorkerConfig } from "../../components/worker/render";
 import { describeNeeding } from "../support/docker";
 import { fixtureDir, fixtureName } from "../support/fixtures";
@@ -51,7 +56,13 @@ interface Group {
     schedulerUrl: string;
     limitNofile: number;
     copyLimit: number;
+    paramGateway: string;
+    /** The manifest's absolute path (in the project copy): the test's own process reads it too. */
+    manifest: string;
 }
+
+/** The stand-in gateway's manifest: the real 512 MiB PoRep file names, small files with their own digests. */
+const MANIFEST = "production-parameters.json";
 
 /** The example's shape with this machine's hosts in it (see the header for each difference). */
 function stackFile(g: Group): string {
@@ -77,6 +88,9 @@ config:
       linkGbps: 10
     reservedCpus: 1
     sectorSize: 512MiB
+    parameters:
+      gateway: ${g.paramGateway}
+      manifest: ${g.manifest}
     user:
       name: fil
       uid: ${UID}
@@ -94,6 +108,8 @@ config:
           device: ${g.disks.p1.device}
           mountPoint: /sealer
       parameters:
+        gateway: ${g.paramGateway}
+        manifest: ${g.manifest}
         folder: /sealer/filecoin-proof-parameters
       nfsServer:
         clients: [${g.subnet}]
@@ -114,6 +130,8 @@ ${worker("p1", `        workers:
           device: ${g.disks.p2c2.device}
           mountPoint: /data
       parameters:
+        gateway: ${g.paramGateway}
+        manifest: ${g.manifest}
         folder: /data/filecoin-proof-parameters
 ${worker("p2c2", `        env:
           rustLog: debug
@@ -134,6 +152,8 @@ ${worker("p2c2", `        env:
           device: ${g.disks.copyclean.device}
           mountPoint: /data
       parameters:
+        gateway: ${g.paramGateway}
+        manifest: ${g.manifest}
         folder: /data/filecoin-proof-parameters
 ${worker("copyclean", `        copyLimitMbPerSec: ${g.copyLimit}
         workers:
@@ -157,6 +177,8 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
     let dir: string;
     let net: StockNetwork;
     let scheduler: StubScheduler;
+    let gateway: RangeServer;
+    let paramNames: string[];
     let squash: SquashMount | undefined;
     let copy: ProjectCopy;
     let up = false;
@@ -174,6 +196,11 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
         g.subnet = net.subnet;
         scheduler = await startStubScheduler(net.gateway);
         g.schedulerUrl = scheduler.url;
+        const params = porepFiles(loadManifest("parameters.json"), ["512MiB"]);
+        const served = params.map((p) => ({ p, file: randomFile(64 * KiB), cid: `QmStandIn${p.name.endsWith(".vk") ? "Vk" : "Params"}` }));
+        gateway = await startRangeServer(Object.fromEntries(served.map((x) => [x.cid, x.file])), net.gateway);
+        g.paramGateway = gateway.gateway;
+        paramNames = params.map((p) => p.name);
         // One operator key for the group, as the example's one sshPrivateKey.
         const key = newClientKey(dir, "operator");
         g.disks.p1 = new LoopDisk(dir, "p1-sealer", path.join(dir, "p1-sealer"));
@@ -203,6 +230,8 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
         }
 
         copy = new ProjectCopy(`${fixtureName(KIND, "copy")}-`);
+        g.manifest = path.join(copy.dir, MANIFEST);
+        copy.write(MANIFEST, JSON.stringify(Object.fromEntries(served.map((x) => [x.p.name, { cid: x.cid, digest: x.file.digest, sector_size: 536870912 }])), null, 2));
         copy.write(`Pulumi.${STACK}.yaml`, stackFile(g));
         await copy.ok(copy.pulumi("stack", "init", STACK), "stack init");
         await copy.ok(copy.run("bash", ["-c", `pulumi config set --secret sealbench:sshPrivateKey --stack ${STACK} --non-interactive < "$1"`, "-", key]), "config set --secret");
@@ -221,6 +250,7 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
             for (const name of HOSTS) g.disks[name]?.close();
             net?.remove();
             await scheduler?.close();
+            await gateway?.close();
             copy?.remove();
             if (dir) fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -261,7 +291,8 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
             expect(log.startsWith("/sealer/")).toBe(false);
             expect(await h.system.exec(`cat '${log}'`)).toMatch(new RegExp(`start pid=\\d+ uid=${UID} gid=${UID} `));
         }
-        expect(scheduler.strays).toEqual([]);
+        // The preflight's probe of the scheduler from each host: a GET (a POST would take a task).
+        expect(scheduler.strays).toEqual(HOSTS.map(() => "GET /acquire-task"));
 
         // Layout: P1 made the tree, owned by the worker's fixed ids; the members see the same tree.
         const tree = `/sealer /sealer/nfs /sealer/cache /sealer/p3cache /sealer/nfs/${g.gateway}/cache /sealer/nfs/${g.gateway}/sealed`;
@@ -281,6 +312,8 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
         // The parameter link, on each host's big disk.
         expect(await host("p1").system.exec("readlink /var/tmp/filecoin-proof-parameters")).toBe("/sealer/filecoin-proof-parameters");
         expect(await host("p2c2").system.exec("readlink /var/tmp/filecoin-proof-parameters")).toBe("/data/filecoin-proof-parameters");
+        // P2/C2 takes CommitPhase2, so it fetched the 512 MiB PoRep files (from the stand-in) and checked them.
+        expect((await host("p2c2").system.exec("ls /data/filecoin-proof-parameters")).split("\n").sort()).toEqual([...paramNames].sort());
     }, TIMEOUT);
 
     it("production: root on a member is squashed on the shared /sealer, while the worker's uid writes there", async () => {
@@ -331,7 +364,7 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
             // their folder) and, on P1's disk, what the stand-in workers made under nfs/ as the
             // real ones do (their data, not the stack's).
             const workerData = ["/sealer/nfs", ...HOSTS.flatMap((n) => ["", "/cache", "/sealed"].map((sub) => `/sealer/nfs/${host(n).address}${sub}`))];
-            const kept = (k: string) => k === "/sealer/filecoin-proof-parameters" || k === "/data/filecoin-proof-parameters" || (name === "p1" && workerData.includes(k));
+            const kept = (k: string) => /^\/(sealer|data)\/filecoin-proof-parameters(\/|$)/.test(k) || (name === "p1" && workerData.includes(k));
             expect(snapshotDiff(before[name], after).filter((d) => !kept(d.split(": ")[0]))).toEqual([]);
         }
     }, TIMEOUT);

@@ -129,8 +129,11 @@ export interface SnapshotOptions {
     ignore?: string[];
 }
 
-/** What useradd and userdel rewrite besides the databases: their backups and lock file. */
-const ACCOUNT_SIDE_FILES = ["/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-", "/etc/subuid-", "/etc/subgid-", "/etc/.pwd.lock"];
+/**
+ * What the system itself writes as a side effect: useradd and userdel rewrite the databases'
+ * backups and a lock file (and Debian's sudo leaves a marker in the login user's home at its first sudo).
+ */
+const SIDE_EFFECT_FILES = ["/etc/passwd-", "/etc/group-", "/etc/shadow-", "/etc/gshadow-", "/etc/subuid-", "/etc/subgid-", "/etc/.pwd.lock"];
 
 /** A new ed25519 key pair `<dir>/<name>_ed25519{,.pub}` for logging in to stock hosts. */
 export function newClientKey(dir: string, name: string): string {
@@ -254,7 +257,7 @@ export class StockHost {
      * mode, owner and digest (or link target), the enabled units and the running services.
      */
     async snapshot(opts: SnapshotOptions): Promise<Record<string, string>> {
-        const ignore = [...ACCOUNT_SIDE_FILES, ...(opts.ignore ?? [])];
+        const ignore = [...SIDE_EFFECT_FILES, `/home/${this.user}/.sudo_as_admin_successful`, ...(opts.ignore ?? [])];
         const roots = opts.roots.map((r) => `'${r}'`).join(" ");
         const out = await this.system.exec(
             `for r in ${roots}; do [ -e "$r" ] || continue; find "$r" -printf 'entry\\t%p\\t%y %m %U:%G %l\\n'; find "$r" -type f -exec sha256sum {} + | sed 's/^/digest\\t/'; done; ` +

@@ -78,3 +78,13 @@ fstab_set() {
     fi
     write_if_changed "$fstab" "$new"
 }
+
+# drop_state_dir STATE_FILE: once a delete removed its state file, removes the folder that held
+# it when that folder is sealbench's own (/var/lib/sealbench) and nothing else is left in it, so
+# destroy leaves the host as it found it. Any other folder is never touched.
+drop_state_dir() {
+    local dir
+    dir=$(dirname -- "$1")
+    [ "$(basename -- "$dir")" = sealbench ] || return 0
+    rmdir -- "$dir" 2>/dev/null || true
+}
