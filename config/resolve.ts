@@ -245,6 +245,7 @@ function hostPaths(name: string, onHost: OnHost): HostPaths {
         logrotate: onHost("/etc/logrotate.d"),
         workerLogs: onHost("/var/log/sealbench"),
         iscsiDevices: onHost(`/var/lib/sealbench/${name}-iscsi.devices`),
+        dockerState: onHost(`/var/lib/sealbench/${name}-docker.state`),
         exports: onHost("/etc/exports"),
     };
 }

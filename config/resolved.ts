@@ -87,6 +87,8 @@ export interface HostPaths {
     workerLogs: string;
     /** The iSCSI step's "volume|device" list of an OCI host's logged-in volumes, read by the mounts step. */
     iscsiDevices: string;
+    /** The Docker step's note that it put the login user in the docker group. */
+    dockerState: string;
     /** The NFS server's exports file (/etc/exports); our lines sit between begin/end markers. */
     exports: string;
 }
