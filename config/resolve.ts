@@ -52,7 +52,7 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
 
     const top = stackKeys.safeParse(raw);
     if (!top.success) {
-        problems.push(...zodProblems(top.error, raw, (rel) => rel));
+        problems.push(...zodProblems(top.error, raw, (rel) => rel, stackKeys));
         unknownStackKeys(raw, secretKeys, problem);
         throw new ConfigError(unique(problems));
     }
@@ -133,11 +133,13 @@ function namedSecretKeys(raw: Record<string, unknown>): Set<string> {
 
 /** Top-level keys that are neither the schema's nor a named secret, each with the nearest known key. */
 function unknownStackKeys(raw: Record<string, unknown>, secretKeys: Set<string>, problem: Report): void {
-    const known = ["root", "defaults", "hosts", "groups", ...secretKeys];
+    const keys = Object.keys(stackKeys.shape);
+    const known = [...keys, ...secretKeys];
+    const expected = `expected one of: ${keys.join(", ")}, or a secret named by a host's privateKey`;
     for (const key of Object.keys(raw)) {
         if (known.includes(key) || key === "__proto__") continue;
         const near = nearest(key, [...known, "sshPrivateKey"]);
-        problem([key], near ? `unknown key; did you mean ${near}?` : `unknown key; expected root, defaults, hosts, groups, or a secret named by a host's privateKey`);
+        problem([key], near ? `unknown key; did you mean ${near}? E${expected.slice(1)}` : `unknown key; ${expected}`);
     }
 }
 
