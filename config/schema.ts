@@ -253,9 +253,9 @@ export type HostInput = z.input<typeof hostSchema>;
 export type ParsedHost = z.output<typeof hostSchema>;
 
 export const stackKeys = z.looseObject({
-    root: z.string().min(1).optional().describe("A local folder that every host path is put under (dev: nothing outside the project)."),
-    defaults: z.looseObject({}).optional().describe("Values every host starts from; a host's own values win (objects merge, lists replace)."),
-    hosts: z.array(z.unknown()).min(1, "expected at least one host"),
+    root: z.string().min(1).optional().describe("A local folder that every host path is put under (the dev stack: nothing outside the project)."),
+    defaults: z.looseObject({}).optional().describe("Values every host starts from, any of the hosts[] keys below; a host's own values win (mappings merge, lists replace)."),
+    hosts: z.array(z.unknown()).min(1, "expected at least one host").describe("The machines of the stack; the keys below are per host (hosts[])."),
     groups: z
         .array(
             z.strictObject({
