@@ -190,7 +190,7 @@ const hugepages = z.strictObject({
 });
 
 const parameters = z.strictObject({
-    folder: absolutePath.optional().describe("Defaults to <first storage mount>/filecoin-proof-parameters: the root disk is too small."),
+    folder: absolutePath.optional().describe("Defaults to <first local storage mount>/filecoin-proof-parameters (a block or existing mount, or an OCI block volume; never an NFS share, which every host would share and root would write): the root disk is too small. Set it to put the parameters anywhere else, a share included."),
     link: absolutePath.default("/var/tmp/filecoin-proof-parameters").describe("Where lotus and benchy look by default; made a symlink to the folder."),
     // The fetch is curl with -L: file:// or ftp:// would read the host's own files or leave HTTP's checks.
     gateway: z.string().regex(/^https?:\/\/[^\s/]+\/\S*$/, "expected an http(s) URL prefix like https://proofs.filecoin.io/ipfs/ (the CID is appended)").default("https://proofs.filecoin.io/ipfs/"),

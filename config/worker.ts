@@ -36,6 +36,15 @@ export function resolveWorker(h: ParsedHost, at: PathPart[], problem: Report, ct
             if (!known.has(id)) problem([...here, "groups", n], `names no group of the stack; declared groups: ${[...known.keys()].join(", ")}`, id);
         });
     }
+    // A group has one scheduler: its task table is where one sector's phases meet. A worker naming
+    // another polls a table the group's tasks are not in.
+    if (w.schedulerUrl !== undefined) {
+        ctx.groups.forEach((g, n) => {
+            if (w.groups.includes(g.id) && g.schedulerUrl !== w.schedulerUrl) {
+                problem([...here, "schedulerUrl"], `is not group ${g.id}'s scheduler, ${g.schedulerUrl} (groups[${n}].schedulerUrl): each worker polls POST <scheduler_url>/acquire-task, so this host would never get the group's tasks and the phases it takes would wait. Leave worker.schedulerUrl out (it defaults to the group's), or correct groups[${n}].schedulerUrl`, w.schedulerUrl);
+            }
+        });
+    }
     const schedulerUrl = w.schedulerUrl ?? w.groups.map((id) => known.get(id)?.schedulerUrl).find((u) => u !== undefined);
     if (!schedulerUrl) problem([...here, "schedulerUrl"], "is required: no group of the stack names a scheduler for this host's groups. Set worker.schedulerUrl or declare groups: [{id, schedulerUrl}]");
 
