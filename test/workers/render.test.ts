@@ -1,13 +1,18 @@
 // The worker's files as rendered for the example group (no host needed): byte-stable, the unit
 // clean by our lint, config.toml re-parsing to the stack's values; and the config problems a
 // worker can have, each refused with its path before anything is declared.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { ConfigError, formatProblem } from "../../config/problems";
 import { resolveStack } from "../../config/resolve";
 import { loadStackFile } from "../../config/stack-file";
 import { renderWorkerConfig, renderWorkerLogrotate, renderWorkerUnit } from "../../components/worker/render";
-import { lintUnit } from "../../components/worker/unit-lint";
+import { lintUnit, parseUnit } from "../../components/worker/unit-lint";
+import { describeNeeding } from "../support/docker";
 
 const { stack } = loadStackFile("Pulumi.production-example.yaml");
 
@@ -38,6 +43,43 @@ describe("the example group's rendered files", () => {
         const c2 = stack.hosts.find((h) => h.name === "p2c2")!;
         expect(renderWorkerUnit(c2, c2.worker!)).toContain("\nEnvironment=BELLMAN_PROOF_THREADS=3\n");
         expect(renderWorkerLogrotate(c2, c2.worker!)).toBe("/sealer/logs/force-remote-worker.log {\n    daily\n    rotate 14\n    compress\n    missingok\n    notifempty\n    copytruncate\n    su fil fil\n}\n");
+    });
+});
+
+describe("the mounts a worker's unit requires", () => {
+    const unitOf = (name: string) => {
+        const host = stack.hosts.find((h) => h.name === name)!;
+        return renderWorkerUnit(host, host.worker!);
+    };
+    const requires = (unit: string) => parseUnit(unit).entries.filter((e) => e.section === "Unit" && e.key === "RequiresMountsFor").map((e) => e.value);
+
+    it("are every mount its phases write to: /sealer for all, and the storage node's share for the copy host", () => {
+        expect(stack.hosts.map((h) => [h.name, requires(unitOf(h.name))])).toEqual([
+            ["p1", ["/sealer"]],
+            ["p2c2", ["/sealer"]],
+            // CopyTask writes to 10.10.13.22:/mnt/storage, mounted on /mnt: without it the copies land on the root disk.
+            ["copyclean", ["/sealer /mnt"]],
+        ]);
+    });
+});
+
+describeNeeding("systemd-analyze", spawnSync("systemd-analyze", ["--version"]).status === 0 ? undefined : "no systemd-analyze on this machine (apt-get install -y systemd)")("systemd's reading of the copy host's unit", () => {
+    it("takes both RequiresMountsFor= paths without a word (and names a relative one, so its silence means something)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-unit-"));
+        try {
+            const host = stack.hosts.find((h) => h.name === "copyclean")!;
+            // The unit as rendered, but runnable here: the operator's binary and user are not on this machine.
+            const unit = renderWorkerUnit(host, host.worker!).replace(/^ExecStart=.*$/m, "ExecStart=/bin/true").replace(/^User=.*$/m, "User=root").replace(/^Group=.*$/m, "Group=root");
+            const verify = (text: string) => {
+                fs.writeFileSync(path.join(dir, "copy.service"), text);
+                const r = spawnSync("systemd-analyze", ["verify", path.join(dir, "copy.service")], { encoding: "utf8" });
+                return { code: r.status, stderr: r.stderr.trim() };
+            };
+            expect(verify(unit)).toEqual({ code: 0, stderr: "" });
+            expect(verify(unit.replace("RequiresMountsFor=/sealer /mnt", "RequiresMountsFor=/sealer mnt")).stderr).toContain("RequiresMountsFor= path is not absolute, ignoring: mnt");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
