@@ -135,11 +135,11 @@ function namedSecretKeys(raw: Record<string, unknown>): Set<string> {
 function unknownStackKeys(raw: Record<string, unknown>, secretKeys: Set<string>, problem: Report): void {
     const keys = Object.keys(stackKeys.shape);
     const known = [...keys, ...secretKeys];
-    const expected = `expected one of: ${keys.join(", ")}, or a secret named by a host's privateKey`;
+    const valid = `one of: ${keys.join(", ")}, or a secret named by a host's privateKey`;
     for (const key of Object.keys(raw)) {
         if (known.includes(key) || key === "__proto__") continue;
         const near = nearest(key, [...known, "sshPrivateKey"]);
-        problem([key], near ? `unknown key; did you mean ${near}? E${expected.slice(1)}` : `unknown key; ${expected}`);
+        problem([key], near ? `unknown key; did you mean ${near}? Expected ${valid}` : `unknown key; expected ${valid}`);
     }
 }
 
