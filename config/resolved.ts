@@ -49,6 +49,8 @@ export interface ResolvedWorker {
     /** Folder of the binary and config.toml. */
     dir: string;
     workers: { num: number; phases: WorkerPhase[]; waitSec: number }[];
+    /** Mount points its phases write to: local_dir, and the storage nodes' shares for CopyTask (the unit's RequiresMountsFor). */
+    writesTo: string[];
     /** The service's environment, NAME → value, in a fixed order. */
     env: [string, string][];
     /** BELLMAN_PROOF_THREADS, when set. */

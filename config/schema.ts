@@ -190,7 +190,7 @@ const hugepages = z.strictObject({
 });
 
 const parameters = z.strictObject({
-    folder: absolutePath.optional().describe("Defaults to <first storage mount>/filecoin-proof-parameters: the root disk is too small."),
+    folder: absolutePath.optional().describe("Defaults to <first local storage mount>/filecoin-proof-parameters (a block or existing mount, or an OCI block volume; never an NFS share, which every host would share and root would write): the root disk is too small. Set it to put the parameters anywhere else, a share included."),
     link: absolutePath.default("/var/tmp/filecoin-proof-parameters").describe("Where lotus and benchy look by default; made a symlink to the folder."),
     // The fetch is curl with -L: file:// or ftp:// would read the host's own files or leave HTTP's checks.
     gateway: z.string().regex(/^https?:\/\/[^\s/]+\/\S*$/, "expected an http(s) URL prefix like https://proofs.filecoin.io/ipfs/ (the CID is appended)").default("https://proofs.filecoin.io/ipfs/"),
@@ -253,9 +253,9 @@ export type HostInput = z.input<typeof hostSchema>;
 export type ParsedHost = z.output<typeof hostSchema>;
 
 export const stackKeys = z.looseObject({
-    root: z.string().min(1).optional().describe("A local folder that every host path is put under (dev: nothing outside the project)."),
-    defaults: z.looseObject({}).optional().describe("Values every host starts from; a host's own values win (objects merge, lists replace)."),
-    hosts: z.array(z.unknown()).min(1, "expected at least one host"),
+    root: z.string().min(1).optional().describe("A local folder that every host path is put under (the dev stack: nothing outside the project)."),
+    defaults: z.looseObject({}).optional().describe("Values every host starts from, any of the hosts[] keys below; a host's own values win (mappings merge, lists replace)."),
+    hosts: z.array(z.unknown()).min(1, "expected at least one host").describe("The machines of the stack; the keys below are per host (hosts[])."),
     groups: z
         .array(
             z.strictObject({
