@@ -13,9 +13,11 @@
 // to nobody, and the kernel checks permissions with those ids. findmnt shows it with the share's
 // source, so the members' mounts step finds the share mounted (as at boot from fstab) and only
 // writes its fstab line. test/nfs keeps proving the protocol itself with ganesha.
-// Where the stack differs from the example, it is this machine's doing: two CPUs (one reserved),
-// no disk under / to declare (an overlay), existing loop disks for md1 and nvme0n1, no storage
-// node to mount on /mnt, the engine's open-file cap, manageService: false on P1 (there is no
+// The storage node the copies go to is this machine on the test's network: its share
+// (<gateway>:/mnt/storage on every host's /mnt) is a folder here seen through the same squashing
+// layer. Where the stack differs from the example, it is this machine's doing: two CPUs (one
+// reserved), no disk under / to declare (an overlay), existing loop disks for md1 and nvme0n1,
+// the engine's open-file cap, manageService: false on P1 (there is no
 // kernel NFS server to install or start here), and the proof parameters P2/C2 fetches for its
 // CommitPhase2: the real 512 MiB file names from a gateway stand-in on the test's network, with
 // small files in them (no gateway is reachable here; the digests are theirs, so the fetch and
@@ -107,10 +109,9 @@ config:
         - kind: existing
           device: ${g.disks.p1.device}
           mountPoint: /sealer
-      parameters:
-        gateway: ${g.paramGateway}
-        manifest: ${g.manifest}
-        folder: /sealer/filecoin-proof-parameters
+        - kind: nfs
+          source: ${g.gateway}:/mnt/storage
+          mountPoint: /mnt
       nfsServer:
         clients: [${g.subnet}]
         manageService: false
@@ -126,13 +127,12 @@ ${worker("p1", `        workers:
         - kind: nfs
           source: ${h.p1.address}:/sealer
           mountPoint: /sealer
+        - kind: nfs
+          source: ${g.gateway}:/mnt/storage
+          mountPoint: /mnt
         - kind: existing
           device: ${g.disks.p2c2.device}
           mountPoint: /data
-      parameters:
-        gateway: ${g.paramGateway}
-        manifest: ${g.manifest}
-        folder: /data/filecoin-proof-parameters
 ${worker("p2c2", `        env:
           rustLog: debug
           bellmanProofThreads: 3
@@ -148,13 +148,12 @@ ${worker("p2c2", `        env:
         - kind: nfs
           source: ${h.p1.address}:/sealer
           mountPoint: /sealer
+        - kind: nfs
+          source: ${g.gateway}:/mnt/storage
+          mountPoint: /mnt
         - kind: existing
           device: ${g.disks.copyclean.device}
           mountPoint: /data
-      parameters:
-        gateway: ${g.paramGateway}
-        manifest: ${g.manifest}
-        folder: /data/filecoin-proof-parameters
 ${worker("copyclean", `        copyLimitMbPerSec: ${g.copyLimit}
         workers:
           - num: 2
@@ -180,6 +179,7 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
     let gateway: RangeServer;
     let paramNames: string[];
     let squash: SquashMount | undefined;
+    let storageShare: SquashMount | undefined;
     let copy: ProjectCopy;
     let up = false;
     const g = { hosts: {}, disks: {}, copyLimit: 500 } as Group;
@@ -204,7 +204,13 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
         // One operator key for the group, as the example's one sshPrivateKey.
         const key = newClientKey(dir, "operator");
         g.disks.p1 = new LoopDisk(dir, "p1-sealer", path.join(dir, "p1-sealer"));
-        g.hosts.p1 = await StockHost.boot({ kind: KIND, name: "p1", network: net, dir, keyFile: key, cpus: "0-1", binds: [{ source: g.disks.p1.mountPoint, target: "/sealer" }] });
+        // The storage node's export, where the copy workers write as fil.
+        const storageNode = path.join(dir, "storage-node");
+        fs.mkdirSync(storageNode, { mode: 0o775 });
+        fs.chownSync(storageNode, UID, UID);
+        storageShare = await SquashMount.start({ source: storageNode, mountPoint: path.join(dir, "storage-share"), fsname: `${g.gateway}:/mnt/storage`, label: fixtureName(KIND, "storage") });
+        const storageBind = { source: storageShare.mountPoint, target: "/mnt" };
+        g.hosts.p1 = await StockHost.boot({ kind: KIND, name: "p1", network: net, dir, keyFile: key, cpus: "0-1", binds: [{ source: g.disks.p1.mountPoint, target: "/sealer" }, storageBind] });
         squash = await SquashMount.start({ source: g.disks.p1.mountPoint, mountPoint: path.join(dir, "member-sealer"), fsname: `${g.hosts.p1.address}:/sealer`, label: fixtureName(KIND, "squash") });
         for (const m of MEMBERS) {
             g.disks[m] = new LoopDisk(dir, `${m}-data`, path.join(dir, `${m}-data`));
@@ -215,10 +221,7 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
                 dir,
                 keyFile: key,
                 cpus: "0-1",
-                binds: [
-                    { source: squash.mountPoint, target: "/sealer" },
-                    { source: g.disks[m].mountPoint, target: "/data" },
-                ],
+                binds: [{ source: squash.mountPoint, target: "/sealer" }, storageBind, { source: g.disks[m].mountPoint, target: "/data" }],
             });
         }
         g.limitNofile = g.hosts.p1.system.hardNofile;
@@ -247,6 +250,7 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
         } finally {
             for (const name of HOSTS) await g.hosts[name]?.close();
             squash?.close();
+            storageShare?.close();
             for (const name of HOSTS) g.disks[name]?.close();
             net?.remove();
             await scheduler?.close();
@@ -305,8 +309,12 @@ describeProduction("production group over SSH, on stock hosts logged in as the s
         expect(await host("p1").system.exec("sed -n '/# sealbench:p1:nfs-export begin/,/end/p' /etc/exports")).toBe(
             `# sealbench:p1:nfs-export begin\n/sealer ${g.subnet}(rw,sync,no_subtree_check,root_squash)\n# sealbench:p1:nfs-export end`,
         );
+        const options = "hard,nolock,rsize=1048576,wsize=1048576,vers=3 0 0";
+        expect(await host("p1").system.exec("grep sealbench /etc/fstab")).toBe(`${g.gateway}:/mnt/storage /mnt nfs ${options} # sealbench:p1:mounts`);
         for (const m of MEMBERS) {
-            expect(await host(m).system.exec("grep sealbench /etc/fstab")).toBe(`${host("p1").address}:/sealer /sealer nfs hard,nolock,rsize=1048576,wsize=1048576,vers=3 0 0 # sealbench:${m}:mounts`);
+            expect(await host(m).system.exec("grep sealbench /etc/fstab")).toBe(
+                `${host("p1").address}:/sealer /sealer nfs ${options} # sealbench:${m}:mounts\n${g.gateway}:/mnt/storage /mnt nfs ${options} # sealbench:${m}:mounts`,
+            );
             expect(await host(m).system.exec("findmnt -no SOURCE --mountpoint /data")).toBe(g.disks[m].device);
         }
         // The parameter link, on each host's big disk.

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { scriptText, envPreamble } from "../../components/host-command";
+import { scriptCommand } from "../../components/host-command";
 import { describeNeeding } from "./docker";
 import { fixtureDir } from "./fixtures";
 import { LoopDisk } from "./loop-disk";
@@ -95,8 +95,9 @@ describeStock("a stock test host", () => {
     it("the boot-disk guard compares for real there: the loop disk passes, a folder on the overlay root is refused", async () => {
         const guard = async (folder: string) => {
             const env = { SEALBENCH_HOST: "a", SEALBENCH_FSTAB: "/etc/fstab", SEALBENCH_MOUNTS_STATE: "/tmp/mounts.state", SEALBENCH_MOUNT_TABLE: "existing||/mnt/storage|||false", SEALBENCH_BIG_DISK_TABLE: `sealer|${folder}` };
-            await a.system.writeFile("/tmp/guard.sh", `${envPreamble(env)}\n${scriptText("mounts.sh").text}`);
-            return a.system.run("bash /tmp/guard.sh create");
+            // The very command line a host step sends.
+            await a.system.writeFile("/tmp/guard.sh", scriptCommand("mounts.sh", env, "create"));
+            return a.system.run("bash /tmp/guard.sh");
         };
         const onDisk = await guard("/mnt/storage/sealer");
         expect(onDisk.code, onDisk.stderr).toBe(0);
