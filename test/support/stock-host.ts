@@ -7,8 +7,9 @@
 //   Ubuntu): a home, the authorized key in ~/.ssh, a locked password, and
 //   /etc/sudoers.d/90-cloud-init-users granting `ALL=(ALL) NOPASSWD:ALL`.
 // - with `docker: true` (a bench host with slots), this machine's engine is shared into it: its
-//   socket (/var/run/docker.sock) and the static CLI (/usr/local/bin/docker), with a `docker`
-//   group of the socket's gid as the package makes one. Bind mounts the slots ask for are
+//   socket (/var/run/docker.sock), the static CLI (/usr/local/bin/docker) and its data root
+//   (/var/lib/docker, at the same path: the overlay sweep reads the slots' layers there), with a
+//   `docker` group of the socket's gid as the package makes one. Bind mounts the slots ask for are
 //   resolved by that engine on this machine, so the folders slots mount must be at the same
 //   path inside and outside (`binds` with no target).
 // - big disks are loop devices mounted on this machine (test/support/loop-disk.ts) and bound in.
@@ -166,7 +167,9 @@ export class StockHost {
         const { image } = await stockImage();
         const user = opts.user ?? "opc";
         const binds = (opts.binds ?? []).flatMap((b) => ["-v", `${b.source}:${b.target ?? b.source}`]);
-        const engine = opts.docker ? ["-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", "/usr/local/bin/docker:/usr/local/bin/docker:ro"] : [];
+        // The engine's data root too, at its own path: the overlay sweep reads the slots' layers there.
+        const dataRoot = opts.docker ? docker(["info", "-f", "{{.DockerRootDir}}"]) : "";
+        const engine = opts.docker ? ["-v", "/var/run/docker.sock:/var/run/docker.sock", "-v", "/usr/local/bin/docker:/usr/local/bin/docker:ro", "-v", `${dataRoot}:${dataRoot}`] : [];
         const system = await bootSystemdHost({
             kind: opts.kind,
             name: opts.name,
