@@ -10,6 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TAR_MTIME } from "../../benchy/tar";
+import { stepCommand } from "../../contract/step-command";
 import { planStackFile } from "../../plan/plan";
 import { collect } from "../../report/collect";
 import type { HostFacts } from "../../report/facts";
@@ -356,7 +357,8 @@ describe("collect's errors", () => {
             deployment: {
                 resources: [
                     { type: "pulumi:pulumi:Stack", outputs: { hosts: { h: { target: "ssh", address: "a", slots: {} } } } },
-                    { type: "command:remote:Command", inputs: { environment: { SEALBENCH_HOST: "h" }, connection: { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:xyz" } } },
+                    // A step's values travel in its command text (contract/step-command.ts).
+                    { type: "command:remote:Command", inputs: { create: stepCommand("true\n", { SEALBENCH_HOST: "h" }, "create", { sudo: true }), connection: { [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270", ciphertext: "v1:xyz" } } },
                 ],
             },
         };
