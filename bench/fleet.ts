@@ -5,9 +5,11 @@
 // (the CLI, the language host and the providers) and of the program (the Node.js process that
 // runs it, and the policy pack's). The hosts are production worker hosts without slots (facts,
 // mounts with the boot-disk guard, layout, parameters, preflight, the worker under systemd with
-// the stand-in polling a stub scheduler), each its own group. Hosts are independent, so their
+// the stand-in polling a stub scheduler), each its own group handing out P1 and P2. Hosts are independent, so their
 // steps can run side by side: last line `16 hosts / 1 host: <ratio>` of the cold up (goal ≤ 2).
 //   SEALBENCH_FLEET_SIZES (default "1,4,16")
+//   SEALBENCH_FLEET_PARALLEL: passed as `--parallel` to up and destroy (default: the CLI's own, 8)
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
@@ -17,10 +19,15 @@ import { newClientKey, StockHost, stockHostMissing, StockNetwork } from "../test
 import { startStubScheduler } from "../test/workers/stub-scheduler";
 import { ProjectCopy, Run } from "./project-copy";
 
+function docker(args: string[]): string {
+    return execFileSync("docker", args, { encoding: "utf8" }).trim();
+}
+
 const KIND = "fleet";
 const SIZES = (process.env.SEALBENCH_FLEET_SIZES ?? "1,4,16").split(",").map(Number);
 const STAND_IN = path.join(__dirname, "../test/workers/stand-in-worker.sh");
-const ALL_PHASES = "[PreCommitPhase1, PreCommitPhase2, CommitPhase1, CommitPhase2, CopyTask, CleanTask]";
+// P1 and P2 only: C2 would fetch the proof parameters (no gateway here) and a copy needs a storage node.
+const PHASES = "[PreCommitPhase1, PreCommitPhase2]";
 
 interface Fleet {
     hosts: StockHost[];
@@ -35,7 +42,7 @@ function stackFile(f: Fleet, n: number): string {
     return `# Written by bench/fleet.ts: ${n} worker hosts, each its own group.
 config:
   sealbench:groups:
-${hosts.map((_, i) => `    - id: ${i + 1}\n      schedulerUrl: ${f.schedulerUrl}`).join("\n")}
+${hosts.map((_, i) => `    - id: ${i + 1}\n      schedulerUrl: ${f.schedulerUrl}\n      phases: ${PHASES}`).join("\n")}
   sealbench:defaults:
     target:
       kind: ssh
@@ -71,7 +78,7 @@ ${hosts
         limitNofile: ${f.limitNofile}
         workers:
           - num: 1
-            phases: ${ALL_PHASES}
+            phases: ${PHASES}
             waitSec: 30`,
     )
     .join("\n")}
@@ -158,23 +165,25 @@ async function main(): Promise<void> {
             hosts.push(h);
         }
         const bootS = (performance.now() - t0) / 1000;
-        const used = Number(/^MemAvailable:\s+(\d+)/m.exec(fs.readFileSync("/proc/meminfo", "utf8"))![1]) / 1024;
-        console.log(`bench:fleet — booted ${max} stock hosts in ${bootS.toFixed(1)} s; they take ${((freeMb - used) / max).toFixed(0)} MB each`);
+        // What the hosts take, from their own cgroups (MemAvailable moves with everyone else's work here).
+        const usage = hosts.map((h) => Number(/^total_rss (\d+)$/m.exec(fs.readFileSync(`/sys/fs/cgroup/memory/docker/${docker(["inspect", "-f", "{{.Id}}", h.container])}/memory.stat`, "utf8"))?.[1] ?? 0) / 2 ** 20);
+        console.log(`bench:fleet — booted ${max} stock hosts in ${bootS.toFixed(1)} s; resident memory ${(usage.reduce((a, b) => a + b, 0) / max).toFixed(0)} MB each (their cgroups' total_rss)`);
         const fleet: Fleet = { hosts, device: disk.device, gateway: net.gateway, schedulerUrl: scheduler.url, limitNofile: hosts[0].system.hardNofile };
 
         const stack = ["--stack", "fleet"];
         await copy.ok(copy.pulumi("stack", "init", "fleet"), "stack init");
         await copy.ok(copy.run("bash", ["-c", `pulumi config set --secret sealbench:sshPrivateKey --stack fleet --non-interactive < "$1"`, "-", key]), "config set --secret");
         const policy = ["--policy-pack", "policies"];
+        const parallel = process.env.SEALBENCH_FLEET_PARALLEL ? ["--parallel", process.env.SEALBENCH_FLEET_PARALLEL] : [];
         for (const n of SIZES) {
             // This size's hosts and groups, beside the secret key and salt `config set --secret` wrote.
             const file = YAML.parse(copy.read("Pulumi.fleet.yaml")) as { config: Record<string, unknown> };
             file.config = { ...file.config, ...(YAML.parse(stackFile(fleet, n)) as { config: Record<string, unknown> }).config };
             copy.write("Pulumi.fleet.yaml", YAML.stringify(file));
-            const upCold = await timed("pulumi up", sampler, () => copy.pulumi("up", "--yes", ...stack, ...policy));
+            const upCold = await timed("pulumi up", sampler, () => copy.pulumi("up", "--yes", ...stack, ...policy, ...parallel));
             const resources = Number(/(\d+) created/.exec(upCold.output)?.[1] ?? 0);
-            const upNoop = await timed("pulumi up (no-op)", sampler, () => copy.pulumi("up", "--yes", ...stack, ...policy));
-            const destroy = await timed("pulumi destroy", sampler, () => copy.pulumi("destroy", "--yes", ...stack));
+            const upNoop = await timed("pulumi up (no-op)", sampler, () => copy.pulumi("up", "--yes", ...stack, ...policy, ...parallel));
+            const destroy = await timed("pulumi destroy", sampler, () => copy.pulumi("destroy", "--yes", ...stack, ...parallel));
             cold[n] = upCold.s;
             const mem = (k: "engineMb" | "programMb") => Math.max(upCold[k], upNoop[k], destroy[k]).toFixed(0);
             rows.push(
@@ -190,7 +199,7 @@ async function main(): Promise<void> {
         copy.remove();
         fs.rmSync(dir, { recursive: true, force: true });
     }
-    console.log(`bench:fleet — worker hosts in one stack, seconds; peak resident memory, MB`);
+    console.log(`bench:fleet — worker hosts in one stack, seconds; peak resident memory, MB; --parallel ${process.env.SEALBENCH_FLEET_PARALLEL ?? "(the CLI's default, 8)"}`);
     console.log(`hosts resources up (cold) up (no-op)  destroy engine MB program MB`);
     for (const r of rows) console.log(r);
     console.log(`${max} hosts / ${Math.min(...SIZES)} host: ${(cold[max] / cold[Math.min(...SIZES)]).toFixed(2)}`);

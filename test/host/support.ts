@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { fixtureDir, sweepStale } from "../support/fixtures";
 import { SCRIPTS_DIR } from "../../components/host-command";
 
 export interface ScriptRun {
@@ -29,8 +30,10 @@ export function runScript(script: string, action: "create" | "delete", env: Reco
     return sh(`bash "$SCRIPTS/${script}" ${action}`, env, options);
 }
 
+/** A temp folder named as a fixture (test/support/fixtures.ts): a killed run's, with the loop devices and mounts in it, is swept by the next. */
 export function tempDir(prefix: string): string {
-    return fs.mkdtempSync(path.join(os.tmpdir(), `sealbench-${prefix}-`));
+    sweepStale("host-script");
+    return fixtureDir("host-script", { base: os.tmpdir(), what: prefix, mode: 0o700 });
 }
 
 export function out(cmd: string, args: string[]): string {

@@ -7,6 +7,7 @@ import { ChildProcess, execFileSync, spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { describeNeeding } from "../support/docker";
+import { fixtureName, sweepStale } from "../support/fixtures";
 
 const TOOLS = ["ip", "unshare", "rpcbind", "ganesha.nfsd", "nfs-ls", "nfs-cp", "python3", "timeout"];
 
@@ -37,10 +38,13 @@ export class NfsNet {
     private ganeshaPid?: number;
 
     constructor(readonly dir: string) {
-        const id = `${process.pid}-${Math.random().toString(16).slice(2, 6)}`;
+        // Named as fixtures (test/support/fixtures.ts): a killed run's namespaces, and the ganesha
+        // inside, are removed before the next run makes its own.
+        sweepStale("nfs");
+        const id = Math.random().toString(16).slice(2, 6);
         const n = 1 + Math.floor(Math.random() * 250);
-        this.server = `sbnfs-s-${id}`;
-        this.client = `sbnfs-c-${id}`;
+        this.server = fixtureName("nfs", `s-${id}`);
+        this.client = fixtureName("nfs", `c-${id}`);
         this.serverIp = `10.204.${n}.1`;
         this.clientIp = `10.204.${n}.2`;
     }

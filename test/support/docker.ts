@@ -2,18 +2,12 @@
 // skip: CI starts one (.ci/start-docker.sh), so its absence there is a broken set-up.
 import { execFileSync } from "child_process";
 import { describe, it } from "vitest";
+import { dockerAnswers as dockerAnswersNow } from "./docker-cli";
 
-export function dockerAnswers(): boolean {
-    try {
-        execFileSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: "pipe", timeout: 20_000 });
-        return true;
-    } catch {
-        return false;
-    }
-}
+export { dockerAnswers } from "./docker-cli";
 
 export const inCI = process.env.CI === "true";
-const available = dockerAnswers();
+const available = dockerAnswersNow();
 
 /**
  * `describe` for tests that need something from the machine: runs when `missing` is undefined;

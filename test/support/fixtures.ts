@@ -15,7 +15,7 @@ import * as os from "os";
 import * as path from "path";
 
 /** Every kind of fixture the tests make. */
-export const FIXTURE_KINDS = ["stock-host", "systemd-host", "ssh-stack", "collect", "production", "fleet", "sweeper-test"] as const;
+export const FIXTURE_KINDS = ["stock-host", "systemd-host", "ssh-stack", "collect", "production", "fleet", "host-script", "nfs", "sweeper-test"] as const;
 export type FixtureKind = (typeof FIXTURE_KINDS)[number];
 
 export const FIXTURE_PREFIX = "sealbench-fx-";
@@ -35,10 +35,13 @@ export function fixtureLabels(kind: FixtureKind, pid = process.pid): string[] {
     return ["--label", `${KIND_LABEL}=${kind}`, "--label", `${PID_LABEL}=${pid}`];
 }
 
-/** A new temp folder `/var/tmp/sealbench-fx-<kind>-<pid>-XXXXXX`, mode 0755 (a squashed or unprivileged user may need to pass through). */
-export function fixtureDir(kind: FixtureKind, base = "/var/tmp"): string {
-    const dir = fs.mkdtempSync(path.join(base, `${FIXTURE_PREFIX}${kind}-${process.pid}-`));
-    fs.chmodSync(dir, 0o755);
+/**
+ * A new temp folder `<base>/sealbench-fx-<kind>-<pid>-[<what>-]XXXXXX` (base /var/tmp unless
+ * told), mode 0755 unless told (a squashed or unprivileged user may need to pass through).
+ */
+export function fixtureDir(kind: FixtureKind, opts: { base?: string; what?: string; mode?: number } = {}): string {
+    const dir = fs.mkdtempSync(path.join(opts.base ?? "/var/tmp", `${FIXTURE_PREFIX}${kind}-${process.pid}-${opts.what ? `${opts.what}-` : ""}`));
+    fs.chmodSync(dir, opts.mode ?? 0o755);
     return dir;
 }
 
@@ -205,8 +208,15 @@ export function sweep(opts: SweepOptions = {}): SweepReport {
     return report;
 }
 
-/** Removes this kind's stale fixtures before a fixture starts; throws when something could not be removed. */
+const swept = new Set<FixtureKind>();
+
+/**
+ * Removes this kind's stale fixtures before a fixture starts (once per process and kind: its own
+ * live fixtures are never stale); throws when something could not be removed.
+ */
 export function sweepStale(kind: FixtureKind): SweepReport {
+    if (swept.has(kind)) return { removed: [], kept: [], problems: [] };
+    swept.add(kind);
     const r = sweep({ kinds: [kind] });
     if (r.problems.length) throw new Error(`stale ${kind} fixtures of an earlier run could not be removed (run npm run test:clean):\n  ${r.problems.join("\n  ")}`);
     return r;

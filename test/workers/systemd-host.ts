@@ -11,7 +11,7 @@ import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { promisify } from "util";
-import { dockerAnswers } from "../support/docker";
+import { dockerAnswers } from "../support/docker-cli";
 import { FixtureKind, fixtureLabels, fixtureName, sweepStale } from "../support/fixtures";
 import { Ran, spawnCollect } from "../support/spawn";
 
