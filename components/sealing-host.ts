@@ -16,6 +16,7 @@ import { hostDockerProvider } from "./host-docker";
 import { HostConnection, hostScript } from "./host-command";
 import { ociHost } from "./oci-instance";
 import { dockerEngineStep, hasBench, parseDockerRoot } from "./steps/docker-engine";
+import { hostKeyStepArgs } from "./steps/host-key";
 import { HOST_STEPS } from "./steps/index";
 import { nfsExportStep } from "./steps/nfs-export";
 import { readyStepArgs, waitingConnection } from "./steps/ready";
@@ -95,7 +96,11 @@ export class SealingHost extends pulumi.ComponentResource {
                 ...(target.hostKey ? { hostKey: target.hostKey } : {}),
             };
             this.connection = { kind: "remote", connection };
-            gate.push(hostScript(`${name}-ready`, waitingConnection(connection), readyStepArgs(host), { ...child, dependsOn: this.instance ? [this.instance] : [] }));
+            const launched = this.instance ? [this.instance] : [];
+            // A pinned key is checked from this machine first: a wrong one fails in seconds,
+            // naming both keys, instead of the wait step's dial retries (steps/host-key.ts).
+            if (target.hostKey) gate.push(hostScript(`${name}-host-key`, { kind: "local" }, hostKeyStepArgs(host, target, this.address), { ...child, dependsOn: launched }));
+            gate.push(hostScript(`${name}-ready`, waitingConnection(connection), readyStepArgs(host), { ...child, dependsOn: [...launched, ...gate] }));
         }
 
         // --- the steps, each after the previous and after the gate --------------------------
