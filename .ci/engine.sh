@@ -71,9 +71,11 @@ for entry in "${plugins[@]}"; do
   echo "engine: built $name in $((SECONDS - t0)) s" >&2
 done
 # Our own plugins' tests, before anything is kept: the command provider's (a fake engine, an
-# in-process SSH server) and the Docker provider's name check, which reads the npm SDK from
-# node_modules (npm ci first): every input it sends must map to a Terraform attribute.
+# in-process SSH server), the language host's (the real node against stand-in SDK entry points)
+# and the Docker provider's name check, which reads the npm SDK from node_modules (npm ci first):
+# every input it sends must map to a Terraform attribute.
 (cd "$modules/command" && go test -trimpath -count=1 ./... >&2)
+(cd "$modules/language-nodejs" && go test -trimpath -count=1 ./... >&2)
 (cd "$modules/docker" && go test -trimpath -tags no_compose -count=1 . >&2)
 touch "$work/bin/.complete"
 # Rename last, so an interrupted build is never taken for a finished one.

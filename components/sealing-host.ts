@@ -120,9 +120,8 @@ export class SealingHost extends pulumi.ComponentResource {
         this.ready = [...gate, ...steps];
 
         if (hasBench(host) && engine) {
-            // Found by the real engine: a remote command's connection is secret, so its stdout is
-            // too, and the hosts output showed dockerDataRoot: [secret] for ssh hosts. A path is no secret.
-            this.dockerDataRoot = pulumi.unsecret(engine.stdout.apply(parseDockerRoot));
+            // Not secret though the connection is: @pulumi/command 1.2.1 marks no stdout secret.
+            this.dockerDataRoot = engine.stdout.apply(parseDockerRoot);
             // No provider talks to a host before it is ready.
             this.dockerProvider = hostDockerProvider(name, host, this.address, { ...child, dependsOn: this.ready });
         }
