@@ -42,7 +42,9 @@ install_providers() {
     short=${name#pulumi-resource-}
     dest="${PULUMI_HOME:-$HOME/.pulumi}/plugins/$kind-$short-v$version/$name"
     cmp -s "$bin/../plugins/$name" "$dest" && continue
-    "$bin/pulumi" plugin install "$kind" "$short" "$version" --file "$bin/../plugins/$name" >&2
+    # --reinstall: without it a plugin of the same version already there (an earlier key's) is
+    # kept, and the engine would run that one, not this build's.
+    "$bin/pulumi" plugin install "$kind" "$short" "$version" --reinstall --file "$bin/../plugins/$name" >&2
   done
 }
 

@@ -9,6 +9,8 @@ import * as net from "net";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scriptCommand } from "../../components/host-command";
+import { describeNeeding } from "../support/docker";
+import { ProjectCopy, pulumiMissing } from "../e2e/support";
 import { HostKeyEnv } from "../../components/steps/host-key";
 import { StepEnv } from "../../contract/keys";
 import { ScriptRun, tempDir } from "./support";
@@ -210,4 +212,52 @@ describe("host-key check against a real sshd", () => {
         // The same key with SHA-2 signatures is accepted (the login itself then fails: no auth offered).
         expect(offer("rsa-sha2-512")).toMatch(/Permission denied/);
     });
+});
+
+describeNeeding("the Pulumi engine", pulumiMissing())("a wrong pin under the real engine", () => {
+    let copy: ProjectCopy | undefined;
+    afterAll(() => copy?.remove());
+
+    it("pulumi up stops at the host-key step within seconds, naming both keys, before any remote step", async () => {
+        copy = new ProjectCopy("sealbench-host-key-");
+        const clientKey = path.join(dir, "client_ed25519");
+        keygen(clientKey, "ed25519");
+        const other = keygen(path.join(dir, "engine_other_ed25519"), "ed25519");
+        const root = path.join(copy.dir, ".sealbench", "far-root");
+        // A production host (no slots, so no Docker): only the key check and the SSH steps.
+        copy.write(
+            "Pulumi.keycheck.yaml",
+            [
+                "config:",
+                `  sealbench:root: ${root}`,
+                "  sealbench:hosts:",
+                "    - name: far",
+                `      target: {kind: ssh, address: 127.0.0.1, port: ${sshd.port}, user: root, hostKey: "${other}"}`,
+                "      facts: {cpus: 2, memoryGb: 4}",
+                "      reservedCpus: 1",
+                "      memoryReserveGb: 0",
+                "      storage: [{kind: existing, mountPoint: /mnt/storage}]",
+                "      user: {name: root, createUser: false}",
+                "      sealer: false",
+                "",
+            ].join("\n"),
+        );
+        await copy.ok(copy.pulumi("stack", "init", "keycheck"), "stack init");
+        await copy.ok(copy.run("bash", ["-c", 'pulumi config set --secret sealbench:sshPrivateKey --stack keycheck --non-interactive < "$1"', "-", clientKey]), "config set --secret");
+        const logBefore = fs.existsSync(path.join(sshd.dir, "sshd.log")) ? fs.readFileSync(path.join(sshd.dir, "sshd.log"), "utf8") : "";
+        const started = Date.now();
+        const r = await copy.pulumi("up", "--yes", "--stack", "keycheck");
+        const seconds = (Date.now() - started) / 1000;
+        expect(r.status, r.output).not.toBe(0);
+        expect(r.output).toMatch(/command:local:Command \(far-host-key\):\s*\n\s*error: exit status 1: running /);
+        expect(r.output).toContain(`host-key: host far: host key mismatch at 127.0.0.1:${sshd.port}: expected ${fingerprint(other)} (target.hostKey), offered ${fingerprint(sshd.keys.ed25519)}.`);
+        // The whole `up`, the program's start included; upstream's wait step alone would retry
+        // a mismatch for about 10 minutes.
+        expect(seconds).toBeLessThan(90);
+        // No remote step began: the wait step was never created, and nobody logged in.
+        expect(r.output).not.toMatch(/far-ready[^\n]*creating/);
+        const log = fs.readFileSync(path.join(sshd.dir, "sshd.log"), "utf8").slice(logBefore.length);
+        expect(log).not.toMatch(/Accepted|Starting session/);
+        expect(fs.existsSync(root)).toBe(false);
+    }, 300_000);
 });
