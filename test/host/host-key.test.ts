@@ -2,7 +2,8 @@
 // on 127.0.0.1 with the distribution's /etc/ssh/sshd_config as shipped, changed only where a
 // second sshd on this machine must differ (listen address, its own host keys, pid file). The
 // script runs as the exact command text the stack's local.Command runs (helpers inlined, values
-// in the text). Self-contained: nothing here is shared with the SSH stack tests' host.
+// in the text), and once through `pulumi up` under the real engine (a wrong pin only: nothing
+// remote may run on this machine). Self-contained: nothing is shared with the SSH stack tests' host.
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
