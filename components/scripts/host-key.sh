@@ -50,11 +50,11 @@ start=$SECONDS
 attempts=0
 while :; do
     attempts=$((attempts + 1))
-    # One attempt: every key type the host offers ("<host> <type> <base64>" lines on stdout).
-    errors=$(mktemp)
-    offered=$(ssh-keyscan -T 5 -p "$port" "$address" 2>"$errors" | awk 'NF >= 3 && $1 !~ /^#/ {print $2, $3}') || true
-    last=$(grep -v '^#' "$errors" | tail -n 1 || true)
-    rm -f "$errors"
+    # One attempt: every key type the host offers ("<host> <type> <base64>" lines), banners
+    # ("# host:port SSH-2.0-…") and errors ("getaddrinfo …: Name or service not known") together.
+    scan=$(ssh-keyscan -T 5 -p "$port" "$address" 2>&1) || true
+    offered=$(awk '$2 ~ /^(ssh-|ecdsa-|sk-)/ && $3 ~ /^[A-Za-z0-9+\/]+=*$/ {print $2, $3}' <<<"$scan")
+    last=$(awk '$1 !~ /^#/ && !($2 ~ /^(ssh-|ecdsa-|sk-)/ && $3 ~ /^[A-Za-z0-9+\/]+=*$/) && NF {line = $0} END {print line}' <<<"$scan")
     [ -n "$offered" ] && break
     # Nothing answered with a key yet (refused, timed out, sshd still starting): wait and retry.
     if [ $((SECONDS - start)) -ge "$wait_s" ]; then
