@@ -7,14 +7,14 @@
 // (a new instance with block volumes over iSCSI, gated on a wait step).
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
-import * as oci from "@pulumi/oci";
+// Types only: the OCI SDK (over 100 MB) is loaded only by a stack that has an OCI host.
+import type * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import { HostArgsError } from "../config/problems";
 import { ResolvedGroup, ResolvedHost } from "../config/resolved";
 import { RemoteTarget } from "../config/schema";
 import { hostDockerProvider } from "./host-docker";
 import { HostConnection, hostScript } from "./host-command";
-import { ociHost } from "./oci-instance";
 import { dockerEngineStep, hasBench, parseDockerRoot } from "./steps/docker-engine";
 import { hostKeyStepArgs } from "./steps/host-key";
 import { HOST_STEPS } from "./steps/index";
@@ -80,6 +80,7 @@ export class SealingHost extends pulumi.ComponentResource {
         } else {
             const target = access.target;
             if (target.kind === "oci") {
+                const { ociHost } = require("./oci-instance") as typeof import("./oci-instance");
                 const made = ociHost(name, host.name, target, child);
                 this.instance = made.instance;
                 ctx.attachments = made.attachments;
@@ -95,12 +96,14 @@ export class SealingHost extends pulumi.ComponentResource {
                 privateKey: pulumi.secret(access.privateKey),
                 ...(target.hostKey ? { hostKey: target.hostKey } : {}),
             };
-            this.connection = { kind: "remote", connection };
+            // A login user other than root (OCI's opc, Ubuntu's ubuntu) runs every step through sudo.
+            const remote = { kind: "remote" as const, connection, sudo: target.user !== "root" };
+            this.connection = remote;
             const launched = this.instance ? [this.instance] : [];
             // A pinned key is checked from this machine first: a wrong one fails in seconds,
             // naming both keys, instead of the wait step's dial retries (steps/host-key.ts).
             if (target.hostKey) gate.push(hostScript(`${name}-host-key`, { kind: "local" }, hostKeyStepArgs(host, target, this.address), { ...child, dependsOn: launched }));
-            gate.push(hostScript(`${name}-ready`, waitingConnection(connection), readyStepArgs(host), { ...child, dependsOn: [...launched, ...gate] }));
+            gate.push(hostScript(`${name}-ready`, waitingConnection(remote), readyStepArgs(host), { ...child, dependsOn: [...launched, ...gate] }));
         }
 
         // --- the steps, each after the previous and after the gate --------------------------
