@@ -30,6 +30,8 @@
 #   overlay-sweep: total freed <bytes> bytes (<n> entries, <k> stopped containers); running <bytes> bytes (<m> entries) left alone
 set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-overlay-sweep}
+# File names are bytes, not text: match them byte by byte (also 2x faster than UTF-8 matching).
+export LC_ALL=C
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
 
@@ -58,38 +60,51 @@ else
     root=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null) || die "no Docker engine answers \`docker info\` on $host"
 fi
 [ -d "$root" ] || die "Docker data root '$root' on $host is not a folder"
-root=$(realpath -e -- "$root")
-[ "$root" != / ] || die "Docker data root resolves to /; refusing to sweep the whole disk"
 
+# Every tool's output goes to a file in $work and is read back from there: bash reads a pipe one
+# byte per system call (it cannot seek back), which was half of the sweep's time on 200 layers.
 work=$(mktemp -d)
 trap 'rm -rf -- "$work"' EXIT
 
 if [ -n "$inventory_file" ]; then
     [ -f "$inventory_file" ] || die "inventory file '$inventory_file' does not exist"
-    cp -- "$inventory_file" "$work/inventory"
+    inventory=$inventory_file
 else
-    : >"$work/inventory"
-    mapfile -t containers < <(docker ps -aq --no-trunc "${label_filters[@]}")
+    inventory="$work/inventory"
+    : >"$inventory"
+    docker ps -aq --no-trunc "${label_filters[@]}" >"$work/ids"
+    mapfile -t containers <"$work/ids"
     if [ "${#containers[@]}" -gt 0 ]; then
         docker inspect -f $'container\t{{.Name}}\t{{.State.Running}}\t{{if eq .GraphDriver.Name "overlay2"}}{{.GraphDriver.Data.UpperDir}}{{else}}-{{end}}' \
-            "${containers[@]}" | sed 's|^container\t/|container\t|' >>"$work/inventory"
+            "${containers[@]}" | sed 's|^container\t/|container\t|' >>"$inventory"
     fi
-    mapfile -t images < <(docker image ls -aq --no-trunc | sort -u)
+    docker image ls -aq --no-trunc | sort -u >"$work/ids"
+    mapfile -t images <"$work/ids"
     if [ "${#images[@]}" -gt 0 ]; then
-        docker image inspect -f $'image\t{{.Id}}\t-\t{{with .GraphDriver.Data}}{{index . "UpperDir"}}:{{index . "LowerDir"}}{{end}}' "${images[@]}" >>"$work/inventory"
+        docker image inspect -f $'image\t{{.Id}}\t-\t{{with .GraphDriver.Data}}{{index . "UpperDir"}}:{{index . "LowerDir"}}{{end}}' "${images[@]}" >>"$inventory"
     fi
 fi
+
+# split_colons TEXT: sets the array parts to TEXT's ":"-separated fields. Word splitting with
+# globbing off: a here-string for `read -a` is read through a pipe, one byte per system call.
+split_colons() {
+    local IFS=:
+    set -f
+    # shellcheck disable=SC2206 # splitting on ":" is the point; globbing is off
+    parts=($1)
+    set +f
+}
 
 # Every folder that belongs to an image: never swept, even if a container claimed it.
 declare -A image_layer=()
 while IFS=$'\t' read -r kind _ _ dirs; do
     [ "$kind" = image ] || continue
-    IFS=: read -r -a parts <<<"$dirs"
+    split_colons "$dirs"
     for d in "${parts[@]}"; do
         case "$d" in "" | "<no value>") continue ;; esac
         image_layer[$d]=1
     done
-done <"$work/inventory"
+done <"$inventory"
 
 declare -A name_of=() running_of=()
 uppers=()
@@ -103,15 +118,16 @@ while IFS=$'\t' read -r kind name running upper; do
     fi
     [ -d "$upper" ] || { log "$name: UpperDir $upper is gone; skipped"; continue; }
     c_names+=("$name") c_running+=("$running") c_uppers+=("$upper")
-done <"$work/inventory"
-# One realpath for all layers (a fork per container is most of the run time on a busy host).
-reals=()
-if [ "${#c_uppers[@]}" -gt 0 ]; then
-    mapfile -d '' -t reals < <(realpath -z -e -- "${c_uppers[@]}")
-    [ "${#reals[@]}" -eq "${#c_uppers[@]}" ] || die "could not resolve every UpperDir (a layer vanished while reading); run again"
-fi
+done <"$inventory"
+# One realpath for the data root and all layers (a fork per container is most of the run time
+# on a busy host).
+realpath -z -e -- "$root" "${c_uppers[@]}" >"$work/reals" || true
+mapfile -d '' -t reals <"$work/reals"
+[ "${#reals[@]}" -eq $((${#c_uppers[@]} + 1)) ] || die "could not resolve the data root $root and every UpperDir (a layer vanished while reading); run again"
+root=${reals[0]}
+[ "$root" != / ] || die "Docker data root resolves to /; refusing to sweep the whole disk"
 for i in "${!c_uppers[@]}"; do
-    name=${c_names[$i]} upper=${c_uppers[$i]} real=${reals[$i]}
+    name=${c_names[$i]} upper=${c_uppers[$i]} real=${reals[$((i + 1))]}
     if [ -n "${image_layer[$upper]:-}" ] || [ -n "${image_layer[$real]:-}" ]; then
         log "$name: its UpperDir $upper is also an image layer; skipped"
         continue
@@ -132,22 +148,36 @@ done
 # deleted that file of its image. Removing it would bring the image's file back.
 : >"$work/found"
 if [ "${#uppers[@]}" -gt 0 ]; then
-    find "${uppers[@]}" -xdev -name '.tmp*' ! -type c -prune -print0 >"$work/found"
+    # Per entry: the layer it was found under, its type, its size in 512-byte blocks (what du
+    # counts for a file), its path; NUL-separated, so any byte of a name survives (a tab, a newline).
+    find "${uppers[@]}" -xdev -name '.tmp*' ! -type c -prune -printf '%H\0%y\0%b\0%p\0' >"$work/found"
 fi
-declare -A bytes_of=() count_of=()
-if [ -s "$work/found" ]; then
-    # Split by hand: `read size path` would strip a tab that ends a file name (IFS whitespace),
-    # and rm would then miss the file that was counted as freed.
-    while IFS= read -r -d '' entry; do
-        size=${entry%%$'\t'*} path=${entry#*$'\t'}
-        rel=${path#"$root"/overlay2/}
-        upper="$root/overlay2/${rel%%/*}/diff"
-        [ -n "${name_of[$upper]:-}" ] || die "found $path outside the layers being swept; refusing"
-        bytes_of[$upper]=$((${bytes_of[$upper]:-0} + size))
-        count_of[$upper]=$((${count_of[$upper]:-0} + 1))
-        printf '%s\0' "$path" >>"$work/entries.${rel%%/*}"
-    done < <(du -0 -s -x -B1 --files0-from="$work/found")
+mapfile -d '' -t found <"$work/found"
+declare -A bytes_of=() count_of=() entries_of=()
+entries=() entry_upper=() entry_bytes=() dir_entries=()
+for ((i = 0; i < ${#found[@]}; i += 4)); do
+    upper=${found[i]} type=${found[i + 1]} blocks=${found[i + 2]} path=${found[i + 3]}
+    [ -n "${name_of[$upper]:-}" ] || die "found $path outside the layers being swept; refusing"
+    case "$path" in "$upper"/*) ;; *) die "found $path outside $upper, the layer it was found in; refusing" ;; esac
+    [ "$type" != d ] || dir_entries+=("${#entries[@]}")
+    entries+=("$path") entry_upper+=("$upper") entry_bytes+=($((blocks * 512)))
+done
+# A .tmp* folder's size is all that is inside it: du, for the folders only (few, if any).
+if [ "${#dir_entries[@]}" -gt 0 ]; then
+    for e in "${dir_entries[@]}"; do printf '%s\0' "${entries[e]}"; done >"$work/dirs"
+    du -0 -s -x -B1 --files0-from="$work/dirs" >"$work/sizes"
+    mapfile -d '' -t sizes <"$work/sizes"
+    [ "${#sizes[@]}" -eq "${#dir_entries[@]}" ] || die "du could not size every .tmp* folder (one vanished while reading); run again"
+    for k in "${!dir_entries[@]}"; do
+        entry_bytes[dir_entries[k]]=${sizes[k]%%$'\t'*}
+    done
 fi
+for e in "${!entries[@]}"; do
+    upper=${entry_upper[e]}
+    bytes_of[$upper]=$((${bytes_of[$upper]:-0} + entry_bytes[e]))
+    count_of[$upper]=$((${count_of[$upper]:-0} + 1))
+    entries_of[$upper]+=" $e"
+done
 
 # --- changes ---------------------------------------------------------------------------------
 still_running() {
@@ -162,7 +192,6 @@ for upper in "${uppers[@]}"; do
     [ "$n" -gt 0 ] || continue
     name=${name_of[$upper]}
     b=${bytes_of[$upper]}
-    rel=${upper#"$root"/overlay2/}
     if [ "${running_of[$upper]}" = true ]; then
         log "$name: running; found $b bytes in $n .tmp* entries under $upper (left alone)"
         kept=$((kept + b)) kept_n=$((kept_n + n))
@@ -176,10 +205,11 @@ for upper in "${uppers[@]}"; do
             kept=$((kept + b)) kept_n=$((kept_n + n))
             continue
         fi
-        while IFS= read -r -d '' path; do
+        for e in ${entries_of[$upper]}; do
+            path=${entries[$e]}
             case "$path" in "$upper"/*) ;; *) die "refusing to remove $path: not inside $upper" ;; esac
             rm -rf --one-file-system -- "$path"
-        done <"$work/entries.${rel%%/*}"
+        done
         log "$name: stopped; freed $b bytes in $n .tmp* entries under $upper"
     fi
     freed=$((freed + b)) freed_n=$((freed_n + n)) freed_c=$((freed_c + 1))
