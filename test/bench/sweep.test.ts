@@ -82,6 +82,16 @@ describe("sweep refusals (synthetic data root)", () => {
         expect(r.status).toBe(1);
         expect(r.stderr).toBe(`overlay-sweep: linked: UpperDir ${upper} is not <data root>/overlay2/<id>/diff under ${root} (a symlink on the way); refusing to sweep it\n`);
         expect(fs.existsSync(path.join(elsewhere, "diff", ".tmpX"))).toBe(true);
+
+        // The same with overlay2/<id>/diff itself a symlink.
+        fs.mkdirSync(path.join(root, "overlay2", "c2"));
+        fs.symlinkSync(path.join(elsewhere, "diff"), path.join(root, "overlay2", "c2", "diff"));
+        const upper2 = path.join(root, "overlay2/c2/diff");
+        fs.writeFileSync(inventory, `container\tc2\tfalse\t${upper2}\n`);
+        const r2 = runHostScript("overlay-sweep.sh", sweepEnv({ host: "h", dockerRoot: root, inventory }));
+        expect(r2.status).toBe(1);
+        expect(r2.stderr).toBe(`overlay-sweep: c2: UpperDir ${upper2} is not <data root>/overlay2/<id>/diff under ${root} (a symlink on the way); refusing to sweep it\n`);
+        expect(fs.existsSync(path.join(elsewhere, "diff", ".tmpX"))).toBe(true);
     });
 
     it("refuses to run without a container filter (issue 10 item 3)", () => {
