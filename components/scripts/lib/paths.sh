@@ -124,6 +124,9 @@ fixed_dir() {
         seen=$(stat -c '%d:%i %u %F' -- "$name" 2>/dev/null) || seen=""
         read -r id owner kind <<<"$seen"
         if shared_entry "$dir_uid" "$dir_mode" "${owner:-}"; then
+            if [ -n "$seen" ] && ! trusted_uid "$owner" && trusted_uid "$dir_uid" && [ $((8#$dir_mode & 8#1000)) -ne 0 ]; then
+                die "$what $dir: $here/$name belongs to uid $owner, not to root or this user, in ${here:-/}, where anyone may make a name first (to catch what root writes there). Remove it (rm -rf '$here/$name') and run again"
+            fi
             die "$what $dir: ${here:-/} may be changed by another user ($(writers_of .)), and root reaches $here/$name through it by name. Keep the path root's: chown root:root '${here:-/}' && chmod go-w '${here:-/}' (or use a folder of root's)"
         fi
         if [ -z "$seen" ]; then
