@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderSlotFile } from "../benchy/slot-file";
 import { ResolvedHost, ResolvedSlot } from "../config/resolved";
 import { SLOT_TMP_PATH, SlotEnv, SlotLabel } from "../contract/keys";
-import { HostConnection, hostScript, shellQuote, shellWord } from "./host-command";
+import { shellQuote, shellWord } from "../contract/step-command";
+import { HostConnection, hostScript } from "./host-command";
 import { parseSlotUser, slotUserStepArgs } from "./steps/slot-user";
 
 /** Where benchy and lotus look for proof parameters by default; the host's folder is mounted there. */

@@ -1,11 +1,15 @@
 // One way to run a host script from components/scripts, locally (dev) or over SSH: the same
-// text either way, its hash beside its values so a changed script runs again.
+// text either way (contract/step-command.ts: values inside the command, root through sudo for a
+// login user), its hash among its values so a changed script runs again.
 //
 // Why not `triggers`: @pulumi/command 1.2.1 marks `triggers` replaceOnChanges, and a replacement
 // runs the new step's create BEFORE the old step's delete — the old delete would then undo what
 // the new create just did (unmount /sealer, hugepages to 0, the parameter link gone). So every
-// re-run key lives in `environment`: a change there (or in the create text, which embeds script
-// and values) is an update in place, running the idempotent create again; delete runs at destroy.
+// re-run key is a value in the create text: a change there is an update in place, running the
+// idempotent create again; delete runs at destroy.
+// Why not `environment`: over SSH each entry is an SSH "env" request, which a distribution's sshd
+// refuses (AcceptEnv LANG LC_*) and the provider fails the step on; the policies read the values
+// from the command text instead (contract/resources.ts).
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
@@ -13,22 +17,20 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostArgsError } from "../config/problems";
 import { StepEnv } from "../contract/keys";
+import { StepAction, stepCommand } from "../contract/step-command";
 
 export const SCRIPTS_DIR = path.join(__dirname, "scripts");
 
-/** Where a host's commands run. */
+/** Where a host's commands run; `sudo`: the login user is not root, so steps run through `sudo -n`. */
 export type HostConnection =
     | { kind: "local" }
-    | { kind: "remote"; connection: pulumi.Input<command.types.input.remote.ConnectionArgs> };
+    | { kind: "remote"; connection: command.types.input.remote.ConnectionArgs; sudo: boolean };
 
 export interface HostScriptArgs {
     /** File name in components/scripts, e.g. "mounts.sh". Called with "create" on up and "delete" on destroy. */
     script: string;
-    /**
-     * Values for the script. They travel inside the command text (sshd drops environment it
-     * does not AcceptEnv) and are also set as the command's `environment`, where policies read them.
-     */
-    env: Record<string, pulumi.Input<string>>;
+    /** Values for the script. They travel inside the command text, where policies read them too. */
+    env: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Also run the script with "delete" on destroy. Defaults to true. */
     undo?: boolean;
     /** More values whose change must re-run the step (in place, never a replacement). */
@@ -63,31 +65,9 @@ export function scriptText(script: string): { text: string; sha256: string } {
     return out;
 }
 
-/** One shell word holding exactly `text`, whatever it holds: single quotes, each inner ' written '\\''. */
-export function shellQuote(text: string): string {
-    return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
-/** `text` as one shell word, quoted only when it needs to be (so plain paths stay readable). */
-export function shellWord(text: string): string {
-    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : shellQuote(text);
-}
-
-/** `export KEY='value'` lines; single quotes survive any value. */
-export function envPreamble(env: Record<string, string>): string {
-    return Object.keys(env)
-        .sort()
-        .map((k) => {
-            if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`environment name ${JSON.stringify(k)} is not a shell variable name`);
-            return `export ${k}=${shellQuote(env[k])}`;
-        })
-        .join("\n");
-}
-
-/** The command line that runs a script with its values: base64 keeps quoting out of the way. */
-export function scriptCommand(script: string, env: Record<string, string>, action: "create" | "delete"): string {
-    const body = `${envPreamble(env)}\n${scriptText(script).text}`;
-    return `printf %s '${Buffer.from(body).toString("base64")}' | base64 -d | bash -s -- ${action}`;
+/** The command line that runs a script with its values (as root through sudo when `sudo`). */
+export function scriptCommand(script: string, env: Record<string, string>, action: StepAction, opts: { sudo?: boolean } = {}): string {
+    return stepCommand(scriptText(script).text, env, action, { sudo: opts.sudo ?? false });
 }
 
 /**
@@ -106,18 +86,20 @@ export function hostScript(
     args: HostScriptArgs,
     opts: pulumi.CustomResourceOptions,
 ): command.local.Command | command.remote.Command {
-    const env = pulumi.output(args.env);
-    const create = env.apply((e) => scriptCommand(args.script, e, "create"));
-    const del = args.undo === false ? undefined : env.apply((e) => scriptCommand(args.script, e, "delete"));
-    const environment = stepEnvironment(args);
+    const env = stepValues(args);
+    const sudo = on.kind === "remote" && on.sudo;
+    const create = env.apply((e) => scriptCommand(args.script, e, "create", { sudo }));
+    const del = args.undo === false ? undefined : env.apply((e) => scriptCommand(args.script, e, "delete", { sudo }));
     if (on.kind === "local") {
-        return new command.local.Command(name, { create, update: create, delete: del, environment, interpreter: ["/bin/bash", "-c"] }, opts);
+        return new command.local.Command(name, { create, update: create, delete: del, interpreter: ["/bin/bash", "-c"] }, opts);
     }
-    return new command.remote.Command(name, { connection: on.connection, create, update: create, delete: del, environment }, opts);
+    // addPreviousOutputInEnv would send the last stdout as an SSH "env" request too (refused by a
+    // stock sshd: upstream warns on every update); no script reads it.
+    return new command.remote.Command(name, { connection: on.connection, create, update: create, delete: del, addPreviousOutputInEnv: false }, opts);
 }
 
 /** The step's values plus the keys that make a changed script or re-run value an update in place. */
-export function stepEnvironment(args: HostScriptArgs): pulumi.Output<Record<string, string>> {
+export function stepValues(args: HostScriptArgs): pulumi.Output<Record<string, string>> {
     return pulumi.all([pulumi.output(args.env), pulumi.output(args.rerunOn ?? [])]).apply(([env, rerunOn]) => {
         const out: Record<string, string> = { ...(env as Record<string, string>) };
         out[StepEnv.script] = args.script;

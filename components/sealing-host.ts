@@ -94,8 +94,10 @@ export class SealingHost extends pulumi.ComponentResource {
                 privateKey: pulumi.secret(access.privateKey),
                 ...(target.hostKey ? { hostKey: target.hostKey } : {}),
             };
-            this.connection = { kind: "remote", connection };
-            gate.push(hostScript(`${name}-ready`, waitingConnection(connection), readyStepArgs(host), { ...child, dependsOn: this.instance ? [this.instance] : [] }));
+            // A login user other than root (OCI's opc, Ubuntu's ubuntu) runs every step through sudo.
+            const remote = { kind: "remote" as const, connection, sudo: target.user !== "root" };
+            this.connection = remote;
+            gate.push(hostScript(`${name}-ready`, waitingConnection(remote), readyStepArgs(host), { ...child, dependsOn: this.instance ? [this.instance] : [] }));
         }
 
         // --- the steps, each after the previous and after the gate --------------------------

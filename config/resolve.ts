@@ -243,6 +243,8 @@ function hostPaths(name: string, onHost: OnHost): HostPaths {
         mountsState: onHost(`/var/lib/sealbench/${name}-mounts.state`),
         systemdUnits: onHost("/etc/systemd/system"),
         logrotate: onHost("/etc/logrotate.d"),
+        workerLogs: onHost("/var/log/sealbench"),
+        iscsiDevices: onHost(`/var/lib/sealbench/${name}-iscsi.devices`),
         exports: onHost("/etc/exports"),
     };
 }

@@ -80,6 +80,13 @@ export interface HostPaths {
     systemdUnits: string;
     /** Where logrotate reads its files (/etc/logrotate.d). */
     logrotate: string;
+    /**
+     * The worker's own log folder (/var/log/sealbench): local to each host and root's, never on
+     * the shared /sealer (systemd opens `append:` files as root, which an NFS member squashes).
+     */
+    workerLogs: string;
+    /** The iSCSI step's "volume|device" list of an OCI host's logged-in volumes, read by the mounts step. */
+    iscsiDevices: string;
     /** The NFS server's exports file (/etc/exports); our lines sit between begin/end markers. */
     exports: string;
 }

@@ -1,16 +1,19 @@
 // The one reader of recorded resources, for the policies and the offline plan alike: what a
 // plan's custom resources say through the keys in contract/keys.ts — slot containers (labels,
-// mounts, envs, cpuSet, memory), the host-facts and storage-mounts commands (their
-// `environment`) — grouped per stack host. Also the record of a resource the plan's program run
+// mounts, envs, cpuSet, memory), the host steps' commands (the values their command text carries,
+// contract/step-command.ts) — grouped per stack host. Also the record of a resource the plan's program run
 // makes (RecordedResource), and how a record is seen the way the policy SDK shows it.
 //
 // Only named fields are read: under `pulumi preview` the policy SDK throws on any access to an
 // unknown value (e.g. a container's image id before the image is built), so spreading or walking
-// a whole props object would abort a rule over a field it does not care about. Values that may
-// really be unknown then (a step's environment) are read through ifKnown and left for `up`.
+// a whole props object would abort a rule over a field it does not care about. What the steps
+// carry for the rules is known at preview by construction (the only late values, an OCI host's
+// iSCSI targets, stay in the iSCSI step, which no rule reads); a command text that is not known
+// yet is read as carrying nothing.
 import { UnknownValueError } from "@pulumi/policy";
 import { parseCpuset } from "../config/cpuset";
 import { BigDiskPath, HostFactsEnv, NfsExportEnv, SlotLabel, StepEnv, StorageEnv, StorageMountFact, WorkerEnv } from "./keys";
+import { parseStepCommand } from "./step-command";
 
 /** Resource inputs as the policy SDK hands them over: plain JSON, secrets unwrapped. */
 export type Props = Record<string, any>;
@@ -185,21 +188,14 @@ export function ifKnown<T>(read: () => T): { known: true; value: T } | { known: 
 }
 
 /**
- * A command's `environment` as strings, and the keys whose values are not known yet: during
- * preview an OCI host's storage step carries iSCSI device paths the attachment has not
- * reported, and one unknown key must not stop every stack rule.
+ * The values a host step's command carries (contract/step-command.ts), by name; empty for a
+ * command that is not a host step's, or whose text is not known yet.
  */
-export function environmentOf(r: SeenResource): { values: Map<string, string>; pending: Set<string> } {
-    const values = new Map<string, string>();
-    const pending = new Set<string>();
-    const env = ifKnown(() => r.props.environment);
-    if (!env.known || !env.value || typeof env.value !== "object") return { values, pending };
-    for (const k of Object.keys(env.value)) {
-        const v = ifKnown(() => env.value[k]);
-        if (v.known) values.set(k, String(v.value));
-        else pending.add(k);
-    }
-    return { values, pending };
+export function environmentOf(r: SeenResource): Map<string, string> {
+    if (!isCommand(r)) return new Map();
+    const create = ifKnown(() => r.props.create);
+    if (!create.known || typeof create.value !== "string") return new Map();
+    return parseStepCommand(create.value)?.env ?? new Map();
 }
 
 export interface HostFacts {
@@ -215,15 +211,13 @@ export interface HostFacts {
     hugepageBytes: number;
     /** Declared link speed, Gbit/s. */
     linkGbps?: number;
-    /** Keys not known yet (preview): rules that need them judge at `up`. */
-    pending: string[];
 }
 
 /** The host-facts step: a command whose environment declares the host's CPUs. */
 export function readHostFacts(r: SeenResource): HostFacts | undefined {
     if (!isCommand(r)) return undefined;
-    const { values: env, pending } = environmentOf(r);
-    if (!env.has(HostFactsEnv.host) || !(env.has(HostFactsEnv.cpus) || pending.has(HostFactsEnv.cpus))) return undefined;
+    const env = environmentOf(r);
+    if (!env.has(HostFactsEnv.host) || !env.has(HostFactsEnv.cpus)) return undefined;
     let reservedCpus: number[] = [];
     const reservedText = env.get(HostFactsEnv.reservedCpus) ?? "";
     try {
@@ -242,7 +236,6 @@ export function readHostFacts(r: SeenResource): HostFacts | undefined {
         reservedCpus,
         hugepageBytes: numberOf(env.get(HostFactsEnv.hugepageBytes)) ?? 0,
         linkGbps: numberOf(env.get(HostFactsEnv.linkGbps)),
-        pending: [...pending].sort(),
     };
 }
 
@@ -255,8 +248,6 @@ export interface StorageFacts {
     allowBootDisk: boolean;
     /** Environment values that could not be read (bad JSON); a rule that needs them reports these. */
     problems: string[];
-    /** Keys the rules need that are not known yet (preview): judged at `up`. */
-    pending: string[];
     /** On a host with an NFS mount: the address its servers see (undefined when not declared). */
     nfsClientAddress?: string;
     /** On a host with an NFS mount: the worker's "uid:gid" (undefined when not declared). */
@@ -266,8 +257,8 @@ export interface StorageFacts {
 /** The storage-mounts step: a command whose environment lists the host's mounts. */
 export function readStorage(r: SeenResource): StorageFacts | undefined {
     if (!isCommand(r)) return undefined;
-    const { values: env, pending } = environmentOf(r);
-    if (!env.has(StorageEnv.host) || !(env.has(StorageEnv.mounts) || pending.has(StorageEnv.mounts))) return undefined;
+    const env = environmentOf(r);
+    if (!env.has(StorageEnv.host) || !env.has(StorageEnv.mounts)) return undefined;
     const problems: string[] = [];
     const json = <T>(key: string): T[] => {
         const text = env.get(key);
@@ -289,7 +280,6 @@ export function readStorage(r: SeenResource): StorageFacts | undefined {
         bigDiskPaths: json<BigDiskPath>(StorageEnv.bigDiskPaths).filter((p) => p && typeof p.path === "string"),
         allowBootDisk: env.get(StorageEnv.allowBootDisk) === "true",
         problems,
-        pending: [StorageEnv.mounts, StorageEnv.bigDiskPaths, StorageEnv.bootDisk, StorageEnv.allowBootDisk].filter((k) => pending.has(k)),
         nfsClientAddress: env.get(StorageEnv.nfsClientAddress) || undefined,
         workerIds: env.get(StorageEnv.workerIds) || undefined,
     };
@@ -313,7 +303,7 @@ export interface NfsExportFacts {
 /** The NFS export step: a command whose environment names an exported folder. */
 export function readNfsExport(r: SeenResource): NfsExportFacts | undefined {
     if (!isCommand(r)) return undefined;
-    const { values: env } = environmentOf(r);
+    const env = environmentOf(r);
     const path = env.get(NfsExportEnv.path);
     if (!env.has(NfsExportEnv.host) || path === undefined) return undefined;
     const problems: string[] = [];
@@ -361,7 +351,7 @@ export interface WorkerFacts {
 /** The worker step: a command whose environment carries the host's force-remote-worker (WorkerEnv). */
 export function readWorker(r: SeenResource): WorkerFacts | undefined {
     if (!isCommand(r)) return undefined;
-    const { values: env } = environmentOf(r);
+    const env = environmentOf(r);
     if (!env.has(WorkerEnv.groups) || !env.has(StepEnv.host)) return undefined;
     const problems: string[] = [];
     const json = <T>(key: string, fallback: T): T => {

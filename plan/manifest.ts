@@ -2,11 +2,14 @@
 // base and head. It must be byte-for-byte the same for the same program and config, wherever the
 // checkout is: no timestamps, no random ids, keys sorted, secrets as "[secret]", and the
 // checkout's absolute folder written as "<project>" (the dev stack's root resolves under it).
+// A host step's command text carries its values (contract/step-command.ts); the manifest shows
+// them apart, under `values`, so a changed value is one line of the diff, not a changed command.
 import * as crypto from "crypto";
 import { redactPrivateKeys } from "../config/private-key";
 import { SECRET_PLACEHOLDER } from "../config/stack-file";
 import { sortVerdicts, Verdict } from "./policies";
 import { RecordedResource } from "../contract/resources";
+import { parseStepCommand, stepCommand } from "../contract/step-command";
 
 export const MANIFEST_FORMAT = "sealbench-plan/1";
 export const PROJECT_TOKEN = "<project>";
@@ -61,7 +64,7 @@ export function buildManifest(
             name: r.name,
             parent: r.parent ? shortUrn(r.parent) : undefined,
             dependsOn: [...new Set(r.dependsOn.map(shortUrn))].sort(),
-            inputs: norm(r.inputs) as Record<string, unknown>,
+            inputs: norm(valuesApart(r.inputs)) as Record<string, unknown>,
             secretInputs: [...r.secretInputs].sort(),
             deleteBeforeReplace: r.deleteBeforeReplace,
         }))
@@ -72,6 +75,21 @@ export function buildManifest(
         resources: out,
         verdicts: sortVerdicts(verdicts.map((v) => ({ ...v, resource: v.resource === undefined ? undefined : shortUrn(v.resource), message: norm(v.message) as string }))),
     };
+}
+
+/** What a step command's text spells out instead of its values, which `values` holds. */
+export const VALUES_TOKEN = "<values>";
+
+/** A host step's inputs with the values its command texts carry taken out into `values`. */
+export function valuesApart(inputs: Record<string, unknown>): Record<string, unknown> {
+    const create = typeof inputs.create === "string" ? parseStepCommand(inputs.create) : undefined;
+    if (!create) return inputs;
+    const out: Record<string, unknown> = { ...inputs, values: Object.fromEntries(create.env) };
+    for (const key of ["create", "update", "delete"]) {
+        const parts = typeof inputs[key] === "string" ? parseStepCommand(inputs[key] as string) : undefined;
+        if (parts) out[key] = stepCommand(parts.script, {}, parts.action, { sudo: parts.sudo }).replace("| env bash", `| env ${VALUES_TOKEN} bash`).replace("-n env bash", `-n env ${VALUES_TOKEN} bash`);
+    }
+    return out;
 }
 
 /** The manifest of a stack whose config is invalid: the problems, nothing else. */
@@ -128,14 +146,14 @@ function canonical(v: unknown): unknown {
     return v;
 }
 
-// A host script travels as `printf %s '<base64>' | base64 -d | bash -s -- create`
-// (components/host-command.ts); the folders inside the base64 are the checkout's.
+// A host script travels as `printf %s '<base64>' | base64 -d | … bash -s -- create`
+// (contract/step-command.ts); the folders inside the base64 are the checkout's.
 const SCRIPT_COMMAND = /printf %s '([A-Za-z0-9+/=]+)' \| base64 -d/g;
 
 /**
  * Replaces the project folders by "<project>" in every string, and the base64 script bodies of
- * host commands by a short digest of their normalized text: the script's own hash is in
- * `environment` (SEALBENCH_SCRIPT_SHA256) with its values, so the digest is all a reviewer needs of it.
+ * host commands by a short digest of their normalized text: the script's own hash is among its
+ * values (SEALBENCH_SCRIPT_SHA256), so the digest is all a reviewer needs of it.
  */
 export function normalizer(projectDirs: string[]): (v: unknown) => unknown {
     const dirs = [...new Set(projectDirs.filter((d) => d && d !== "/"))].sort((a, b) => b.length - a.length);

@@ -5,7 +5,7 @@
 import { ResolvedHost } from "../config/resolved";
 import { ParametersEnv } from "../components/steps/parameters";
 import { loadManifest, Manifest, neededFiles, parameterSizes } from "../config/parameters-manifest";
-import { RecordedResource } from "../contract/resources";
+import { environmentOf, RecordedResource, seen } from "../contract/resources";
 
 export interface ParameterFile {
     name: string;
@@ -48,15 +48,14 @@ function readManifest(file: string): Manifest | Error {
 }
 
 /**
- * The files the host's parameters step will fetch: read off the step's environment when the
+ * The files the host's parameters step will fetch: read off the step's command when the
  * program declares it (what will really be fetched), else worked out the way the step does
- * (components/proof-parameters.ts), with the sizes known.
+ * (components/steps/parameters.ts), with the sizes known.
  */
 export function hostParameters(host: ResolvedHost, step?: RecordedResource): HostParameters {
     const base = { folder: host.parameters.folder, link: host.parameters.link, manifest: host.parameters.manifest };
     if (!parameterSizes(host).length) return { ...base, files: [], note: "none: no p34 slot or CommitPhase2 worker (p1 and p2 need no proof parameters)" };
-    const env = step?.inputs.environment as Record<string, unknown> | undefined;
-    const declared = typeof env?.[ParametersEnv.files] === "string" ? (env[ParametersEnv.files] as string) : undefined;
+    const declared = step ? environmentOf(seen(step, true)).get(ParametersEnv.files) : undefined;
     let needed: { name: string; sectorBytes?: number }[];
     if (declared !== undefined) {
         const manifest = readManifest(host.parameters.manifest);

@@ -93,7 +93,7 @@ export function resourcesByHost(hostNames: readonly string[], resources: readonl
     const memo = new Map<string, string | undefined>();
     const hostOf = (r: RecordedResource, depth = 0): string | undefined => {
         if (memo.has(r.urn)) return memo.get(r.urn);
-        const declared = labelsOf(r.inputs).get(SlotLabel.host) ?? environmentOf(seen(r, true)).values.get(StepEnv.host);
+        const declared = labelsOf(r.inputs).get(SlotLabel.host) ?? environmentOf(seen(r, true)).get(StepEnv.host);
         let host = typeof declared === "string" && names.has(declared) ? declared : undefined;
         const parent = r.parent ? byUrn.get(r.parent) : undefined;
         if (!host && parent && depth < 64) host = hostOf(parent, depth + 1);
@@ -176,7 +176,7 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
         const commands = mine.filter((r) => r.custom && isCommand(r));
         const elsewhere = [...grouped].filter(([name]) => name !== h.name).flatMap(([, rs]) => rs.filter((r) => r.custom && isCommand(r)));
         const steps = orderSteps(resources, commands, elsewhere).map(({ step, after }) => {
-            const script = environmentOf(seen(step, true)).values.get(StepEnv.script);
+            const script = environmentOf(seen(step, true)).get(StepEnv.script);
             return { name: step.name, type: step.type, script, after: after.filter((a) => commands.some((c) => c.name === a) || elsewhere.some((c) => c.name === a)) };
         });
         const containers = mine.filter((r) => r.type === ResourceType.container);
@@ -208,8 +208,8 @@ export function describePlan(stack: StackConfig, resources: readonly RecordedRes
             .filter((r) => r.custom && !isCommand(r) && r.type !== ResourceType.container)
             .map((r) => `${r.type} ${r.name}`)
             .sort();
-        const paramsStep = commands.find((c) => environmentOf(seen(c, true)).values.has(ParametersEnv.files));
-        const workerStep = commands.map((c) => environmentOf(seen(c, true)).values).find((env) => env.has(WorkerScriptEnv.unitText));
+        const paramsStep = commands.find((c) => environmentOf(seen(c, true)).has(ParametersEnv.files));
+        const workerStep = commands.map((c) => environmentOf(seen(c, true))).find((env) => env.has(WorkerScriptEnv.unitText));
         const worker = workerStep && {
             unit: workerStep.get(WorkerScriptEnv.unit) ?? "",
             cpus: workerStep.get(WorkerEnv.cpus) ?? "",

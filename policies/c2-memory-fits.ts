@@ -5,7 +5,7 @@
 // limited below what its C2 needs.
 import { StackValidationPolicy } from "@pulumi/policy";
 import { c2MemoryGb } from "../config/slots";
-import { HostFactsEnv, SlotEnv, SlotLabel } from "../contract/keys";
+import { SlotEnv, SlotLabel } from "../contract/keys";
 import { DEFAULT_ENFORCEMENT, ruleConfig } from "./defaults";
 import { hostsOf, numberOf, Slot } from "../contract/resources";
 import { gb, memoryLimitGb, sectorText } from "./helpers";
@@ -65,7 +65,6 @@ export const c2MemoryFits: StackValidationPolicy = {
             }
             const facts = host.facts;
             if (!facts || facts.memoryGb === undefined || sized.length === 0) continue;
-            if (facts.pending.some((k) => k === HostFactsEnv.hugepageBytes || k === HostFactsEnv.memoryReserveGb)) continue; // judged at `up`
             const hugeGb = facts.hugepageBytes / 1e9;
             const reserve = facts.local ? facts.memoryReserveGb ?? config.osReserveGb : Math.max(facts.memoryReserveGb ?? 0, config.osReserveGb);
             const slotsGb = sized.reduce((n, s) => n + s.gb, 0);

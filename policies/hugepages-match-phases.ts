@@ -2,7 +2,7 @@
 // them off while no p1 runs so p4 gets the memory. Advisory: a mismatch wastes memory or speed,
 // it does not break a run by itself (c2-memory-fits counts hugepages against C2).
 import { StackValidationPolicy } from "@pulumi/policy";
-import { HostFactsEnv, SlotEnv } from "../contract/keys";
+import { SlotEnv } from "../contract/keys";
 import { ADVISORY } from "./defaults";
 import { hostsOf } from "../contract/resources";
 import { gb } from "./helpers";
@@ -19,7 +19,7 @@ export const hugepagesMatchPhases: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         for (const host of hostsOf(args.resources)) {
             const facts = host.facts;
-            if (!facts || facts.pending.includes(HostFactsEnv.hugepageBytes)) continue;
+            if (!facts) continue;
             const p1 = host.slots.filter((s) => s.phase === "p1");
             if (facts.hugepageBytes > 0 && p1.length === 0) {
                 reportViolation(

@@ -38,7 +38,7 @@ export const p1ScratchFits: StackValidationPolicy = {
         const config = ruleConfig<Config>(configSchema, args);
         for (const host of hostsOf(args.resources)) {
             const storage = host.storage;
-            if (!storage || storage.pending.length > 0) continue; // no step: sealer-not-on-boot-disk says so; pending: judged at `up`
+            if (!storage) continue; // no step: sealer-not-on-boot-disk says so
             const byMount = new Map<StorageMountFact, { slot: Slot; gb: number }[]>();
             for (const slot of host.slots) {
                 if (slot.phase !== "p1" && slot.phase !== "p2") continue;

@@ -46,7 +46,6 @@ export const sealerNotOnBootDisk: StackValidationPolicy = {
             // The dev stack opts out: everything lives on the laptop's one disk by design.
             if (storage.allowBootDisk) continue;
             // Mounts not known yet (an OCI volume's device during preview): judged at `up`.
-            if (storage.pending.length > 0) continue;
             for (const problem of storage.problems) {
                 reportViolation(`Host ${host.host}: the storage step's ${problem}, so the boot-disk check cannot run. Fix: the storage step must carry the mounts as JSON.`, storage.urn);
             }

@@ -13,7 +13,6 @@ export const slotCpusetsWithinHost: StackValidationPolicy = {
     validateStack: (args, reportViolation) => {
         for (const host of hostsOf(args.resources)) {
             if (host.slots.length === 0) continue;
-            if (host.facts?.pending.includes(HostFactsEnv.cpus)) continue; // not known yet: judged at `up`
             const cpuCount = host.facts?.cpus;
             if (cpuCount === undefined) {
                 // Fail closed: without the host's CPUs nothing here can vouch for the slots.

@@ -4,7 +4,7 @@
 // already unwrapped (its deserializeProperties drops the secret marker for validations), so a
 // rule cannot ask "is this value secret?". It can see two things, and checks both:
 //   1. PEM private-key text in any input that no provider encrypts: a command's environment,
-//      create/update/delete text, stdin and triggers; a container's envs, labels and command; an
+//      create/update/delete text (a host step's values, named), stdin and triggers; a container's envs, labels and command; an
 //      instance's metadata. Those are stored as given.
 //   2. A remote command's connection.privateKey (or password) on a resource not registered with
 //      `connection` among its additionalSecretOutputs. @pulumi/command's remote.Command wraps
@@ -14,6 +14,7 @@ import { ResourceValidationPolicy } from "@pulumi/policy";
 import { PRIVATE_KEY_HEADER } from "../config/private-key";
 import { DEFAULT_ENFORCEMENT } from "./defaults";
 import { ifKnown, ResourceType } from "../contract/resources";
+import { parseStepCommand } from "../contract/step-command";
 
 const SCANNED: readonly string[] = [ResourceType.localCommand, ResourceType.remoteCommand, ResourceType.container, ResourceType.ociInstance];
 
@@ -37,12 +38,17 @@ export const sshKeySecret: ResourceValidationPolicy = {
     validateResource: (args, reportViolation) => {
         if (!SCANNED.includes(args.type)) return;
         const found: string[] = [];
+        const command = args.type === ResourceType.remoteCommand || args.type === ResourceType.localCommand;
         for (const field of Object.keys(args.props)) {
             if (args.type === ResourceType.remoteCommand && field === "connection") continue;
             const value = ifKnown(() => args.props[field]);
-            if (value.known) keyTextPaths(value.value, field, found);
+            if (!value.known) continue;
+            // A host step's create, update and delete carry the same values: name the value, once.
+            const step = command && typeof value.value === "string" ? parseStepCommand(value.value) : undefined;
+            if (step) for (const [k, v] of step.env) keyTextPaths(v, `the value ${k} of its command text`, found);
+            else keyTextPaths(value.value, field, found);
         }
-        for (const path of found) {
+        for (const path of new Set(found)) {
             reportViolation(
                 `${args.name} (${args.type}) carries a private key in plain text in ${path}; no provider encrypts that input, so the key would be stored as is in the state and shown in plans. Private keys must travel only in a remote command's connection.privateKey, read from a secret. Fix: pulumi config set --secret sealbench:sshPrivateKey < ~/.ssh/id_ed25519, and pass it through target.privateKey, never through environment, scripts or labels.`,
             );

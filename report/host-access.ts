@@ -7,7 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { maxArchiveBytes, readTar } from "../benchy/tar";
-import { inlineHelpers, shellWord } from "../components/host-command";
+import { inlineHelpers } from "../components/host-command";
+import { shellWord } from "../contract/step-command";
 import type { SshConnection } from "./stack-state";
 
 /** Files found under the folders, by absolute path on the host; folders that do not exist are listed apart. */

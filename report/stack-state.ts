@@ -1,13 +1,13 @@
 // What collect needs from a stack, read from its state (`pulumi stack export --show-secrets`):
-// per host the exported slots (cpuset, log path), the declared facts (the host-facts step's
-// environment), each slot's phase, proof threads and memory limit (the slot container's labels
+// per host the exported slots (cpuset, log path), the declared facts (the values the host-facts
+// step's command carries), each slot's phase, proof threads and memory limit (the slot container's labels
 // and memory), and how to reach the host (a remote command's connection, host key pinned). It
 // reads only what custom resources carry, through the keys in contract/keys.ts: the
 // same contract the policies read, so it does not depend on how the components are arranged.
 import * as path from "path";
 import { parseCpuset } from "../config/cpuset";
-import { HostFactsEnv, SlotLabel } from "../contract/keys";
-import { labelsOf } from "../contract/resources";
+import { HostFactsEnv, SlotLabel, StepEnv } from "../contract/keys";
+import { environmentOf, labelsOf } from "../contract/resources";
 import type { HostFacts, SlotFacts } from "./facts";
 
 /** How to reach a host over SSH, as the stack's remote commands do. */
@@ -70,8 +70,8 @@ interface ExportedHost {
 function target(stack: string, name: string, host: ExportedHost, resources: StateResource[]): CollectTarget {
     const where = `stack ${stack}, host ${name}`;
     const inputs = (r: StateResource) => (r.inputs ?? r.outputs ?? {}) as Record<string, unknown>;
-    const env = (r: StateResource) => (inputs(r).environment ?? {}) as Record<string, string>;
-    const commands = resources.filter((r) => (r.type === "command:remote:Command" || r.type === "command:local:Command") && env(r).SEALBENCH_HOST === name);
+    const env = (r: StateResource) => Object.fromEntries(environmentOf({ type: r.type ?? "", urn: r.urn ?? "", name: "", props: inputs(r) }));
+    const commands = resources.filter((r) => env(r)[StepEnv.host] === name);
     const factsStep = commands.find((r) => env(r)[HostFactsEnv.cpus] !== undefined);
     const facts: HostFacts["facts"] = {};
     if (factsStep) {

@@ -9,7 +9,9 @@
 # Inputs: SEALBENCH_HOST, SEALBENCH_BOOT_DISK (may be empty: then the disk under /),
 # SEALBENCH_ALLOW_BOOT_DISK ("true" skips the guard; dev stack only),
 # SEALBENCH_MOUNT_TABLE   lines "kind|source|mountPoint|fsType|options|format"
-#                         (kind nfs|block|existing; format true|false),
+#                         (kind nfs|block|existing; format true|false; a block source
+#                         "iscsi:<volume>" is an OCI volume the iscsi step logged in),
+# SEALBENCH_ISCSI_DEVICES the iscsi step's "volume|device" file, for "iscsi:" sources,
 # SEALBENCH_BIG_DISK_TABLE lines "role|path",
 # SEALBENCH_FSTAB         the fstab to keep (default /etc/fstab; the dev stack's is under its root),
 # SEALBENCH_MOUNTS_STATE  the mount points this step mounted itself, one per line (default beside
@@ -40,6 +42,17 @@ while IFS='|' read -r kind source point fstype opts format; do
     [ -n "$kind" ] || continue
     case "$kind" in nfs | block | existing) ;; *) die "mount table: unknown kind '$kind' for $point (expected nfs, block or existing)" ;; esac
     case "$point" in /*) ;; *) die "mount table: mount point '$point' is not an absolute path" ;; esac
+    if [ "$kind" = block ] && [ "${source#iscsi:}" != "$source" ] && [ "$action" = create ]; then
+        # The volume's device is known only once attached and logged in: the iscsi step wrote it.
+        # (delete needs no device: it unmounts by mount point.)
+        devices=${SEALBENCH_ISCSI_DEVICES:-}
+        if [ -z "$devices" ] || [ ! -f "$devices" ]; then
+            die "$point is OCI volume ${source#iscsi:}, but the iscsi step's device list ${devices:-(SEALBENCH_ISCSI_DEVICES unset)} is missing on host $SEALBENCH_HOST; expected the iscsi step to have run first"
+        fi
+        dev=$(awk -F'|' -v v="${source#iscsi:}" '$1 == v { print $2 }' "$devices")
+        [ -n "$dev" ] || die "$point is OCI volume ${source#iscsi:}, which the iscsi step's device list $devices does not name on host $SEALBENCH_HOST"
+        source=$dev
+    fi
     kinds+=("$kind") sources+=("$source") points+=("${point%/}") fstypes+=("$fstype") options+=("$opts") formats+=("$format")
 done <<<"${SEALBENCH_MOUNT_TABLE:-}"
 

@@ -1,15 +1,16 @@
 // Storage mounts and the boot-disk guard (components/scripts/mounts.sh): NFS shares, block
 // devices and OCI block volumes into fstab and mounted; every folder that must be on a big disk
 // checked against the boot disk. Its environment is what the boot-disk policy reads (StorageEnv).
-import * as pulumi from "@pulumi/pulumi";
 import { ResolvedHost } from "../../config/resolved";
 import { knownAddress } from "../../config/schema";
 import { BigDiskPath, StorageEnv, StorageMountFact } from "../../contract/keys";
 import { tableField } from "../host-command";
-import { iscsiDevicePath } from "./iscsi";
-import { HostStep, IscsiTarget } from "./step";
+import { HostStep } from "./step";
 
 /** The script's own inputs (policies read StorageEnv only). */
+/** A mount table's source for an OCI volume: "iscsi:<volume name>". */
+export const ISCSI_SOURCE = "iscsi:";
+
 export const MountsEnv = {
     /** The fstab the mounts (and the hugepages mount) are written to. */
     fstab: "SEALBENCH_FSTAB",
@@ -19,6 +20,8 @@ export const MountsEnv = {
     bigDiskTable: "SEALBENCH_BIG_DISK_TABLE",
     /** What the step changed, so delete undoes exactly that. */
     mountsState: "SEALBENCH_MOUNTS_STATE",
+    /** The iscsi step's "volume|device" list, for "iscsi:" sources (OCI hosts). */
+    iscsiDevices: "SEALBENCH_ISCSI_DEVICES",
 } as const;
 
 /** A storage mount as the mounts script takes it (declared mounts and OCI block volumes alike). */
@@ -49,16 +52,14 @@ export function declaredMounts(host: ResolvedHost): MountSpec[] {
 
 /**
  * OCI block volumes as block mounts: a fresh volume has no filesystem, so it is formatted once.
- * Without targets (at plan time, before attachment) the device is left empty: what policies read
- * must be known in a preview, and only the script needs the device.
+ * The source names the volume ("iscsi:<name>"): its device is known only once attached, and the
+ * iscsi step writes it down on the host, so what this step carries is known in a preview.
  */
-export function ociVolumeMounts(host: ResolvedHost, targets?: IscsiTarget[]): MountSpec[] {
+export function ociVolumeMounts(host: ResolvedHost): MountSpec[] {
     if (host.target.kind !== "oci") return [];
-    const volumes = host.target.blockVolumes;
-    if (targets && targets.length !== volumes.length) throw new Error(`${volumes.length} block volumes but ${targets.length} iSCSI targets`);
-    return volumes.map((v, i) => ({
+    return host.target.blockVolumes.map((v) => ({
         kind: "block",
-        source: targets ? iscsiDevicePath(targets[i]) : "",
+        source: `${ISCSI_SOURCE}${v.name}`,
         mountPoint: v.mountPoint,
         fsType: v.fsType,
         // _netdev: wait for the network (iSCSI) at boot; nofail: a missing volume must not stop the boot.
@@ -131,11 +132,6 @@ export const mountsStep: HostStep = {
     waitsFor: (ctx) => ctx.nfsExports ?? [],
     args: (host, ctx) => {
         if (host.target.kind !== "oci" || ctx.attachments.length === 0) return { script: "mounts.sh", env: storageEnv(host) };
-        // What policies read is known now; only the table the script reads waits for the devices.
-        const env: Record<string, pulumi.Input<string>> = {
-            ...storageEnv(host, [...declaredMounts(host), ...ociVolumeMounts(host)]),
-            [MountsEnv.mountTable]: ctx.iscsiTargets.apply((t) => mountTable([...declaredMounts(host), ...ociVolumeMounts(host, t)])),
-        };
-        return { script: "mounts.sh", env };
+        return { script: "mounts.sh", env: { ...storageEnv(host, [...declaredMounts(host), ...ociVolumeMounts(host)]), [MountsEnv.iscsiDevices]: host.paths.iscsiDevices } };
     },
 };

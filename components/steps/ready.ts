@@ -1,14 +1,13 @@
 // The wait for a remote host (components/scripts/host-ready.sh): a new bare-metal instance takes
 // many minutes to boot, so this step retries the dial before it waits for cloud-init. Every other
 // step waits for it; a local host has none.
-import * as command from "@pulumi/command";
 import { ResolvedHost } from "../../config/resolved";
 import { StepEnv } from "../../contract/keys";
 import { HostConnection, HostScriptArgs } from "../host-command";
 
 /** 120 dials × 30 s: long enough for a bare-metal boot. */
-export function waitingConnection(connection: command.types.input.remote.ConnectionArgs): HostConnection {
-    return { kind: "remote", connection: { ...connection, dialErrorLimit: 120, perDialTimeout: 30 } };
+export function waitingConnection(on: Extract<HostConnection, { kind: "remote" }>): HostConnection {
+    return { ...on, connection: { ...on.connection, dialErrorLimit: 120, perDialTimeout: 30 } };
 }
 
 export function readyStepArgs(host: ResolvedHost): HostScriptArgs {

@@ -34,8 +34,3 @@ export interface HostStep {
     /** Resources to wait for besides the steps before. */
     waitsFor?(ctx: StepContext): pulumi.Resource[];
 }
-
-/** Per-key outputs of an environment whose values are only known later (its keys are known now). */
-export function outputEnv(shape: Record<string, string>, env: pulumi.Output<Record<string, string>>): Record<string, pulumi.Output<string>> {
-    return Object.fromEntries(Object.keys(shape).map((k) => [k, env.apply((e) => e[k])]));
-}

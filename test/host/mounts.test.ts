@@ -57,6 +57,23 @@ describe("boot-disk guard", () => {
         expect(sh(`findmnt --mountpoint "${sealer}"`).code).not.toBe(0);
     });
 
+    it("mounts an OCI volume named in the table (iscsi:<volume>) on the device the iscsi step wrote down, and refuses one it did not", () => {
+        const data = path.join(dir, "oci", "data");
+        const devices = path.join(dir, "oci-iscsi.devices");
+        // What iscsi.sh writes once logged in: the volume's by-path device (here the loop disk).
+        fs.mkdirSync(path.dirname(data), { recursive: true });
+        fs.writeFileSync(devices, `logs|/dev/disk/by-path/none\ndata|${big}\n`);
+        const table = `block|iscsi:data|${data}|ext4|defaults,noatime,_netdev,nofail|false`;
+        const r = sh(`bash "$SCRIPTS/mounts.sh" create && findmnt -no SOURCE --mountpoint "${data}"`, env({ SEALBENCH_MOUNT_TABLE: table, SEALBENCH_BIG_DISK_TABLE: `sealer|${data}`, SEALBENCH_ISCSI_DEVICES: devices }), { namespace: true });
+        expect(r.stderr).toBe("");
+        expect(r.stdout.trim().split("\n").pop()).toBe(big);
+        const missing = runScript("mounts.sh", "create", env({ SEALBENCH_MOUNT_TABLE: table.replace("iscsi:data", "iscsi:scratch"), SEALBENCH_ISCSI_DEVICES: devices }));
+        expect(missing.code).toBe(1);
+        expect(missing.stderr.trim()).toBe(`mounts: ${data} is OCI volume scratch, which the iscsi step's device list ${devices} does not name on host t`);
+        const none = runScript("mounts.sh", "create", env({ SEALBENCH_MOUNT_TABLE: table, SEALBENCH_ISCSI_DEVICES: path.join(dir, "absent") }));
+        expect(none.stderr.trim()).toBe(`mounts: ${data} is OCI volume data, but the iscsi step's device list ${path.join(dir, "absent")} is missing on host t; expected the iscsi step to have run first`);
+    });
+
     it("fails for /sealer left on the root filesystem, naming both devices", () => {
         const sealer = path.join(dir, "onroot", "sealer");
         const r = runScript("mounts.sh", "create", env({ SEALBENCH_BIG_DISK_TABLE: `sealer|${sealer}` }));

@@ -13,11 +13,10 @@ import { hostAccess } from "../../components/sealing-host";
 import { parseDockerRoot } from "../../components/steps/docker-engine";
 import { hostFactsEnv } from "../../components/steps/facts";
 import { hugepagesEnv } from "../../components/steps/hugepages";
-import { iscsiDevicePath } from "../../components/steps/iscsi";
 import { layoutEnv } from "../../components/steps/layout";
 import { bigDiskPaths, storageEnv } from "../../components/steps/mounts";
 import { loadStackFile } from "../../config/stack-file";
-import { RecordedResource } from "../../contract/resources";
+import { environmentOf, RecordedResource, seen } from "../../contract/resources";
 import { runProgram } from "../../plan/run-program";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nsealbench-test-secret-bits\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -76,8 +75,9 @@ function expectChain(rs: RecordedResource[], names: string[]) {
     }
 }
 
+/** The values a step's command carries, as the policies read them. */
 function env(r: RecordedResource): Record<string, string> {
-    return r.plainInputs.environment as Record<string, string>;
+    return Object.fromEntries(environmentOf(seen(r)));
 }
 
 describe("SealingHost, local target (the dev stack)", async () => {
@@ -205,10 +205,12 @@ describe("SealingHost, oci target", async () => {
         expect((ready.plainInputs.connection as Record<string, unknown>).dialErrorLimit).toBe(120);
         const iscsi = byName(rs, "o1-iscsi");
         expect(iscsi.dependsOn).toEqual(expect.arrayContaining([ready.urn, attach.urn, byName(rs, "o1-facts").urn]));
-        expect(env(iscsi).SEALBENCH_ISCSI_TARGETS).toBe("iqn.2015-12.com.oracleiaas:o1-attach-data|169.254.2.2|3260");
+        expect(env(iscsi).SEALBENCH_ISCSI_TARGETS).toBe("data|iqn.2015-12.com.oracleiaas:o1-attach-data|169.254.2.2|3260");
+        expect(env(iscsi).SEALBENCH_ISCSI_DEVICES).toBe("/var/lib/sealbench/o1-iscsi.devices");
         const mounts = env(byName(rs, "o1-mounts"));
-        // What policies read does not wait for the attachment: the volume is there, its device is not.
-        expect(JSON.parse(mounts[StorageEnv.mounts])).toEqual([{ kind: "block", mountPoint: "/mnt/data", sizeGb: 1000 }]);
+        // Nothing the mounts step carries waits for the attachment: the volume is named, and the
+        // iscsi step writes down its device on the host, where mounts.sh reads it.
+        expect(JSON.parse(mounts[StorageEnv.mounts])).toEqual([{ kind: "block", mountPoint: "/mnt/data", source: "iscsi:data", sizeGb: 1000 }]);
         // The folders default onto the block volume, never onto the boot volume.
         expect(JSON.parse(mounts[StorageEnv.bigDiskPaths])).toEqual([
             { role: "sealer", path: "/mnt/data/sealer" },
@@ -216,9 +218,8 @@ describe("SealingHost, oci target", async () => {
             { role: "slot-scratch", path: "/mnt/data/bench/p2-2" },
             { role: "parameters", path: "/mnt/data/filecoin-proof-parameters" },
         ]);
-        expect(mounts.SEALBENCH_MOUNT_TABLE).toBe(
-            "block|/dev/disk/by-path/ip-169.254.2.2:3260-iscsi-iqn.2015-12.com.oracleiaas:o1-attach-data-lun-1|/mnt/data|xfs|defaults,noatime,_netdev,nofail|true",
-        );
+        expect(mounts.SEALBENCH_MOUNT_TABLE).toBe("block|iscsi:data|/mnt/data|xfs|defaults,noatime,_netdev,nofail|true");
+        expect(mounts.SEALBENCH_ISCSI_DEVICES).toBe(env(iscsi).SEALBENCH_ISCSI_DEVICES);
     });
 
     it("runs no host command before the wait step, and keeps the key secret", () => {
@@ -336,7 +337,6 @@ describe("SealingHost plain functions", () => {
     });
 
     it("names devices, Docker endpoints and the data root", () => {
-        expect(iscsiDevicePath({ iqn: "iqn.2015-12.com.oracleiaas:abc", ipv4: "169.254.2.2", port: 3260 })).toBe("/dev/disk/by-path/ip-169.254.2.2:3260-iscsi-iqn.2015-12.com.oracleiaas:abc-lun-1");
         expect(dockerHost(host.target, "198.51.100.7")).toBe("ssh://root@198.51.100.7:2222");
         expect(knownHostsLine("198.51.100.7", 22, "ssh-ed25519 AAAAkey  root@far\n")).toBe("198.51.100.7 ssh-ed25519 AAAAkey");
         expect(knownHostsLine("198.51.100.7", 2222, "ssh-ed25519 AAAAkey")).toBe("[198.51.100.7]:2222 ssh-ed25519 AAAAkey");

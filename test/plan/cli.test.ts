@@ -58,7 +58,7 @@ describe("npm run plan", () => {
         const mounts = dev.manifest.resources.find((r) => r.name === "dev-mounts")!;
         expect(mounts.type).toBe("command:local:Command");
         expect(mounts.parent).toBe("sealbench:host:SealingHost::dev");
-        expect(JSON.stringify(mounts.inputs.environment)).toContain("<project>/.sealbench/dev-root");
+        expect(JSON.stringify(mounts.inputs.values)).toContain("<project>/.sealbench/dev-root");
         expect(dev.json).not.toContain(root);
     });
 
@@ -187,7 +187,7 @@ describe("npm run plan", () => {
         expect(md.stdout).toContain("#### Removed\n\n- `dev-bench-p2-2` (docker:index/container:Container)");
         expect(md.stdout).toContain("#### Added\n\n- `dev-bench-p34-1` (docker:index/container:Container)");
         // The parameters step now fetches the 2 KiB PoRep files: an update in place, property by property.
-        expect(md.stdout).toMatch(/\| `environment\.SEALBENCH_PARAMS_FILES` \| `` \| `v28-stacked-proof-of-replication/);
+        expect(md.stdout).toMatch(/\| `values\.SEALBENCH_PARAMS_FILES` \| `` \| `v28-stacked-proof-of-replication/);
         expect(diff(files.base, files.base).stdout).toBe("**`Pulumi.dev.yaml`**: no changes: the same resources, inputs and policy verdicts on base and head.\n");
         const added = diff(files.none, files.head).stdout;
         expect(added).toMatch(/^### `Pulumi\.dev\.yaml` \(stack added\)/);

@@ -26,18 +26,23 @@ function rec(name: string, inputs: Record<string, unknown>, extra: Partial<Recor
 }
 
 describe("plan manifest", () => {
-    it("writes the checkout folder as <project>, also inside a host script's base64 body", () => {
-        const at = (dir: string) =>
-            buildManifest("Pulumi.dev.yaml", [rec("dev-mounts", { create: scriptCommand(SCRIPT, { SEALBENCH_ROOT: `${dir}/.sealbench/dev-root` }, "create"), environment: { SEALBENCH_ROOT: `${dir}/.sealbench/dev-root` } })], [], { projectDirs: [dir] });
+    it("writes the checkout folder as <project>, in a step's values and inside a host script's base64 body, and shows the values apart", () => {
+        const at = (dir: string) => {
+            const values = { SEALBENCH_ROOT: `${dir}/.sealbench/dev-root` };
+            return buildManifest("Pulumi.dev.yaml", [rec("dev-mounts", { create: scriptCommand(SCRIPT, values, "create", { sudo: true }), delete: scriptCommand(SCRIPT, values, "delete", { sudo: true }) })], [], { projectDirs: [dir] });
+        };
         const a = at("/home/ci/work/base");
         const b = at("/tmp/checkouts/head-of-a-longer-folder");
         expect(manifestJson(a)).toBe(manifestJson(b));
         const r = a.resources[0];
-        expect(r.inputs.environment).toEqual({ SEALBENCH_ROOT: "<project>/.sealbench/dev-root" });
-        expect(r.inputs.create).toMatch(/^printf %s '<script \d+ bytes, sha256 [0-9a-f]{16}>' \| base64 -d \| bash -s -- create$/);
-        // A different value inside the script is a different digest: the diff still sees it.
-        const c = buildManifest("Pulumi.dev.yaml", [rec("dev-mounts", { create: scriptCommand(SCRIPT, { SEALBENCH_ROOT: "/elsewhere" }, "create") })], [], { projectDirs: ["/home/ci/work/base"] });
+        // A changed value is one line of the diff: `values.SEALBENCH_ROOT`, not a changed command.
+        expect(r.inputs.values).toEqual({ SEALBENCH_ROOT: "<project>/.sealbench/dev-root" });
+        expect(r.inputs.create).toMatch(/^printf %s '<script \d+ bytes, sha256 [0-9a-f]{16}>' \| base64 -d \| sudo -n env <values> bash -s -- create$/);
+        expect(r.inputs.delete).toMatch(/\| sudo -n env <values> bash -s -- delete$/);
+        // A different script is a different digest: the diff still sees it.
+        const c = buildManifest("Pulumi.dev.yaml", [rec("dev-mounts", { create: scriptCommand("hugepages.sh", { SEALBENCH_ROOT: "/elsewhere" }, "create") })], [], { projectDirs: ["/home/ci/work/base"] });
         expect(c.resources[0].inputs.create).not.toBe(r.inputs.create);
+        expect(c.resources[0].inputs.create).toMatch(/\| base64 -d \| env <values> bash -s -- create$/);
     });
 
     it("sorts resources by URN and object keys, keeps secrets as [secret], shortens URNs", () => {

@@ -2,7 +2,7 @@
 // to, the order of host steps, and the slot table.
 import { describe, expect, it } from "vitest";
 import { resolveStack } from "../../config/resolve";
-import { scriptText } from "../../components/host-command";
+import { scriptCommand, scriptText } from "../../components/host-command";
 import { SlotLabel, StepEnv } from "../../contract/keys";
 import { renderPlan } from "../../plan/render";
 import { RecordedResource } from "../../contract/resources";
@@ -24,12 +24,12 @@ const HOST = "sealbench:host:SealingHost";
 describe("plan view", () => {
     // Host g1-h1 and g1-h10: a name prefix alone would mix them up.
     const host1 = rec(HOST, "g1-h1", { custom: false });
-    const facts = rec(CMD, "g1-h1-facts", { parent: host1.urn, inputs: { environment: { [StepEnv.script]: SCRIPT, [StepEnv.scriptSha256]: scriptText(SCRIPT).sha256 } } });
+    const facts = rec(CMD, "g1-h1-facts", { parent: host1.urn, inputs: { create: scriptCommand(SCRIPT, { [StepEnv.script]: SCRIPT, [StepEnv.scriptSha256]: scriptText(SCRIPT).sha256 }, "create") } });
     const instance = rec("oci:Core/instance:Instance", "g1-h1-instance", { parent: host1.urn });
     const wait = rec(CMD, "g1-h1-wait", { parent: host1.urn, dependsOn: [instance.urn] });
     const mounts = rec(CMD, "g1-h1-mounts", { parent: host1.urn, dependsOn: [wait.urn] });
     const layout = rec(CMD, "g1-h1-layout", { parent: host1.urn, dependsOn: [host1.urn] });
-    const other = rec(CMD, "g1-h10-facts", { inputs: { environment: { SEALBENCH_HOST: "g1-h10" } } });
+    const other = rec(CMD, "g1-h10-facts", { inputs: { create: scriptCommand(SCRIPT, { SEALBENCH_HOST: "g1-h10" }, "create") } });
 
     it("assigns resources by declared host, parent, then longest name prefix", () => {
         const byHost = resourcesByHost(["g1-h1", "g1-h10"], [host1, facts, instance, wait, mounts, other]);
@@ -59,7 +59,7 @@ describe("plan view", () => {
                 mounts: [{ source: "/mnt/storage/bench/p2-1/tmp", target: "/tmp", type: "bind" }, { source: "/etc/localtime", target: "/etc/localtime", type: "bind", readOnly: true }],
             },
         });
-        const view = describePlan(stack, [container, rec(CMD, "h-facts", { inputs: { environment: { [StepEnv.script]: SCRIPT, [StepEnv.scriptSha256]: scriptText(SCRIPT).sha256 } } })]);
+        const view = describePlan(stack, [container, rec(CMD, "h-facts", { inputs: { create: scriptCommand(SCRIPT, { [StepEnv.script]: SCRIPT, [StepEnv.scriptSha256]: scriptText(SCRIPT).sha256 }, "create") } })]);
         const h = view.hosts[0];
         expect(h.target).toBe('ssh root@10.0.0.5:22, host key pinned, private key from config "sshPrivateKey"');
         expect(h.steps).toEqual([{ name: "h-facts", type: CMD, script: SCRIPT, after: [] }]);

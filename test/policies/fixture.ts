@@ -1,11 +1,12 @@
 // A compliant recorded plan for the rule tests: one OCI host ("bench", a 48-OCPU VM.Standard.E4.Flex:
 // 96 CPUs, 512 GB, boot disk /dev/sda) with its facts and storage steps over SSH and four slots
 // (p1-1, p2-1, p2-2, p34-1), shaped exactly as the components record them through
-// components/policy-keys.ts. Tests break one field of it per case.
+// contract/keys.ts and contract/step-command.ts. Tests break one field of it per case.
 import { SECTOR_BYTES } from "../../config/schema";
 import { c2MemoryGb } from "../../config/slots";
 import { HostFactsEnv, SLOT_TMP_PATH, SlotEnv, SlotLabel, StorageEnv } from "../../contract/keys";
 import { RecordedResource } from "../../contract/resources";
+import { parseStepCommand, stepCommand } from "../../contract/step-command";
 import { evaluatePolicies, Verdict } from "../../plan/run-policies";
 import { Props, ResourceType } from "../../contract/resources";
 
@@ -37,8 +38,9 @@ function connection() {
     return { host: "203.0.113.10", port: 22, user: "opc", privateKey: KEY, hostKey: HOST_KEY };
 }
 
+/** A host step over SSH as the opc login user: its values in its command text, run through sudo. */
 export function remote(name: string, environment: Record<string, string>): RecordedResource {
-    const inputs = { connection: connection(), create: `bash -s -- create # ${name}`, environment, triggers: ["sha256-of-script"] };
+    const inputs = { connection: connection(), create: stepCommand(`# the script of ${name}`, environment, "create", { sudo: true }) };
     const r = recorded(ResourceType.remoteCommand, name, inputs, { secretInputs: ["connection"], additionalSecretOutputs: ["connection"] });
     r.inputs = { ...inputs, connection: "[secret]" };
     return r;
@@ -145,11 +147,16 @@ export function change(plan: readonly RecordedResource[], name: string, edit: (i
     return out;
 }
 
-/** Sets a command's environment value ("" deletes it). */
+/** Sets a value a step's command carries ("" deletes it). */
 export function setEnvironment(plan: readonly RecordedResource[], name: string, key: string, value: string): RecordedResource[] {
-    return change(plan, name, (i) => {
-        if (value === "") delete i.environment[key];
-        else i.environment[key] = value;
+    return change(plan, name, (i, r) => {
+        const parts = parseStepCommand(i.create);
+        if (!parts) throw new Error(`${name}'s create is not a step command`);
+        const env = Object.fromEntries(parts.env);
+        if (value === "") delete env[key];
+        else env[key] = value;
+        i.create = stepCommand(parts.script, env, parts.action, { sudo: parts.sudo });
+        r.inputs = { ...r.inputs, create: i.create };
     });
 }
 

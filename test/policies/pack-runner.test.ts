@@ -11,7 +11,7 @@ import { HostFactsEnv, StorageEnv } from "../../contract/keys";
 import { RecordedResource } from "../../contract/resources";
 import { evaluatePolicies } from "../../plan/run-policies";
 import { rules } from "../../policies/rules";
-import { change, compliantPlan, setEnvironment, urnOf } from "./fixture";
+import { change, compliantPlan, remote, setEnvironment, urnOf } from "./fixture";
 
 const ROOT = path.join(__dirname, "../..");
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
@@ -155,17 +155,18 @@ describe("the pack under Pulumi's policy-pack runner", () => {
         expect(sorted(await analyze(plan))).toEqual(sorted(expected));
     });
 
-    it("still judges a preview whose storage mounts and SSH connection are not known yet", async () => {
-        // As an OCI host's preview: the mounts step carries iSCSI device paths the attachment has
-        // not reported, and the connection waits for the instance's address.
+    it("still judges a preview whose iSCSI step and SSH connection are not known yet", async () => {
+        // As an OCI host's first preview: the iSCSI step's text waits for the attachments' targets,
+        // and the connection for the instance's address. What the rules read (facts, mounts) is
+        // known: the mounts step names the volume, and the iSCSI step writes its device down on the host.
         const UNKNOWN = unknownStringValue;
-        let plan = compliantPlan();
-        plan = setEnvironment(plan, "bench-mounts", StorageEnv.mounts, UNKNOWN);
+        let plan: RecordedResource[] = [...compliantPlan(), remote("bench-iscsi", {})];
+        plan = change(plan, "bench-iscsi", (i) => (i.create = UNKNOWN));
         plan = change(plan, "bench-facts", (i) => (i.connection = UNKNOWN));
         plan = change(plan, "bench-slots-p2-2", (i) => (i.cpuSet = "40-70"));
         const seen = await analyze(plan);
-        // The overlap is still found and the boot-disk and scratch rules wait for `up` instead
-        // of judging unknown mounts. Only host-key-pinned cannot look, and the SDK says so.
+        // The overlap is still found, the unknown iSCSI text is no verdict, and only
+        // host-key-pinned cannot look, and the SDK says so.
         expect(seen.map((v) => [v.policy, v.level, v.urn])).toEqual([
             ["host-key-pinned", "advisory", urnOf("command:remote:Command", "bench-facts")],
             ["slot-cpusets-disjoint", "mandatory", urnOf("docker:index/container:Container", "bench-slots-p2-2")],

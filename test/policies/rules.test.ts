@@ -463,13 +463,13 @@ describe("host-key-pinned: the Docker provider over SSH", () => {
 describe("ssh-key-secret", () => {
     const FIX = "Private keys must travel only in a remote command's connection.privateKey, read from a secret. Fix: pulumi config set --secret sealbench:sshPrivateKey < ~/.ssh/id_ed25519, and pass it through target.privateKey, never through environment, scripts or labels.";
 
-    it("refuses private-key text in a command's environment or a container's envs", () => {
+    it("refuses private-key text in a value a step's command carries, or a container's envs", () => {
         expect(verdictsOf(setEnvironment(plan, "bench-mounts", "SEALBENCH_SSH_KEY", PEM))).toEqual([
             {
                 policy: "ssh-key-secret",
                 level: "mandatory",
                 on: "bench-mounts",
-                message: `bench-mounts (command:remote:Command) carries a private key in plain text in environment.SEALBENCH_SSH_KEY; no provider encrypts that input, so the key would be stored as is in the state and shown in plans. ${FIX}`,
+                message: `bench-mounts (command:remote:Command) carries a private key in plain text in the value SEALBENCH_SSH_KEY of its command text; no provider encrypts that input, so the key would be stored as is in the state and shown in plans. ${FIX}`,
             },
         ]);
         expect(verdictsOf(change(plan, "bench-slots-p2-1", (i) => i.envs.push(`SSH_KEY=${PEM.replace(/OPENSSH/g, "RSA")}`))).map((v) => v.message)).toEqual([

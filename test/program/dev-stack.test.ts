@@ -5,6 +5,7 @@ import * as path from "path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { intersectCpus, parseCpuset } from "../../config/cpuset";
 import { SlotLabel, StepEnv } from "../../contract/keys";
+import { environmentOf, seen } from "../../contract/resources";
 import { loadStackFile } from "../../config/stack-file";
 import { ProgramRun, runProgram } from "../../plan/run-program";
 
@@ -68,11 +69,14 @@ describe("dev stack", () => {
         const steps = run.resources.filter((r) => r.type === "command:local:Command");
         expect(steps.length).toBe(9);
         for (const s of steps) {
-            const env = s.inputs.environment as Record<string, string>;
-            expect(env[StepEnv.script]).toMatch(/\.sh$/);
-            expect(env[StepEnv.scriptSha256]).toMatch(/^[0-9a-f]{64}$/);
+            const env = environmentOf(seen(s));
+            expect(env.get(StepEnv.script)).toMatch(/\.sh$/);
+            expect(env.get(StepEnv.scriptSha256)).toMatch(/^[0-9a-f]{64}$/);
             expect(s.inputs.triggers).toBeUndefined();
-            expect(s.inputs.create).toMatch(/^printf %s '[A-Za-z0-9+/=]+' \| base64 -d \| bash -s -- create$/);
+            // The values travel in the command text, none as the command's environment; a local
+            // step runs as the user running pulumi, no sudo.
+            expect(s.inputs.environment).toBeUndefined();
+            expect(s.inputs.create).toMatch(/^printf %s '[A-Za-z0-9+/=]+' \| base64 -d \| env (SEALBENCH_[A-Z0-9_]+='[^]*' )+bash -s -- create$/);
         }
     });
 
@@ -106,7 +110,7 @@ describe("dev stack", () => {
         // Every host path a step is given starts at the root; none is a bare system path.
         let underRoot = 0;
         for (const r of run.resources.filter((x) => x.type.startsWith("command:"))) {
-            for (const v of Object.values(r.inputs.environment as Record<string, string>)) {
+            for (const v of environmentOf(seen(r)).values()) {
                 for (const m of v.matchAll(/\/[A-Za-z0-9._/-]+/g)) {
                     const p = m[0];
                     if (/^\/(sealer|proc\/sys|var\/tmp|etc\/fstab|etc\/sysctl\.d|mnt\/)/.test(p)) throw new Error(`${r.name}: ${p} is outside ${ROOT}`);

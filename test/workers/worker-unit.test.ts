@@ -67,9 +67,9 @@ describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
         const t0 = Date.now();
         await h.useradd(fx.user, fx.uid, fx.gid);
         // What the host steps make before the worker's: the sealer root owned by the worker user,
-        // its logs folder, and the binary (here the stand-in) at ExecStart=.
+        // and the binary (here the stand-in) at ExecStart=. The log folder is the step's own.
         const localDir = tomlValue(fx.configToml, "local_dir");
-        await h.exec(`mkdir -p '${localDir}' '${path.posix.dirname(fx.logFile)}' && chown ${fx.uid}:${fx.gid} '${localDir}' '${path.posix.dirname(fx.logFile)}'`);
+        await h.exec(`mkdir -p '${localDir}' && chown ${fx.uid}:${fx.gid} '${localDir}'`);
         const binary = serviceValue(fx.unitText, "ExecStart").split(/\s+/)[0];
         await h.writeFile(binary, fs.readFileSync(path.join(__dirname, "stand-in-worker.sh"), "utf8"), { mode: 0o755, owner: "root:root" });
         // The worker step itself (components/scripts/worker.sh) writes config.toml, the unit and
@@ -269,6 +269,33 @@ describeSystemd("the force-remote-worker unit on systemd as PID 1", () => {
         expect(r.stderr.trim()).toBe("worker: host p1 does not run systemd (no /nonexistent or no systemctl): the worker runs as a systemd service, nothing was changed. Run it on a systemd host");
         expect(await h.exec(`sha256sum '${fx.workingDirectory}/config.toml' '/etc/systemd/system/${fx.unitName}'`)).toBe(before);
         expect(await h.mainPid(fx.unitName)).toBe(pid);
+    });
+
+    it("logs to the host's own file in a folder of root's under /var/log, not on the sealer root", async () => {
+        expect(fx.logFile).toBe("/var/log/sealbench/force-remote-worker.log");
+        expect(await h.exec(`stat -c '%U:%G %a %F' /var/log/sealbench`)).toBe("root:root 755 directory");
+        expect(await log()).toContain("(stand-in) start ");
+    });
+
+    it("the step refuses a log folder the worker user could plant a link in, naming the path and the fix, and writes nothing through it", async () => {
+        const before = await h.exec(`sha256sum '/etc/systemd/system/${fx.unitName}'`);
+        // A log folder that is a link (planted while it was writable, or left by hand) is never followed.
+        await h.exec(`mv /var/log/sealbench /var/log/sealbench.kept && mkdir -p /tmp/victim && ln -s /tmp/victim /var/log/sealbench`);
+        try {
+            const other = workerFixture({ schedulerUrl: stub.url, cpus: "1", limitNofile: Math.min(1048576, h.hardNofile), waitSec: 4 });
+            const r = await runWorkerStep(h, other, "create");
+            expect(r.code).toBe(1);
+            expect(r.stderr.trim()).toBe("worker: /var/log/sealbench is a symlink or not a folder; root writes into it, so it must be a real folder of root's. Remove it (rm /var/log/sealbench) and run again");
+            expect(await h.exec(`sha256sum '/etc/systemd/system/${fx.unitName}'`)).toBe(before);
+            expect(await h.exec("ls -A /tmp/victim | wc -l")).toBe("0");
+            // A real folder the worker owns is refused too: it could plant a link in it.
+            await h.exec(`rm /var/log/sealbench && mkdir /var/log/sealbench && chown ${fx.uid}:${fx.gid} /var/log/sealbench`);
+            const owned = await runWorkerStep(h, other, "create");
+            expect(owned.code).toBe(1);
+            expect(owned.stderr.trim()).toBe(`worker: /var/log/sealbench belongs to uid ${fx.uid}, not root; root writes into it. Fix: chown root:root /var/log/sealbench`);
+        } finally {
+            await h.exec("rm -rf /var/log/sealbench && mv /var/log/sealbench.kept /var/log/sealbench");
+        }
     });
 
     it("the stand-in refuses to start without config.toml in its working directory, saying where it looked", async () => {
