@@ -79,6 +79,9 @@ safe_cd() {
             read -r dir_id dir_uid dir_mode < <(stat -c '%d:%i %u %a' .)
             [ "$dir_id" = "$id" ] || die "$here/$comp was replaced while this step entered it (another user is changing ${here:-/}); run again"
         else
+            if [ "$kind" = "symbolic link" ] && ! trusted_uid "$owner"; then
+                die "$here/$comp is a symbolic link of uid $owner's (made while ${here:-/} was open to it, or by hand): root does not follow it. Remove it (rm '$here/$comp') and run again"
+            fi
             cd -P -- "$comp" 2>/dev/null || die "$here/$comp is a $kind, not a folder; expected a folder there"
             read -r dir_id dir_uid dir_mode < <(stat -c '%d:%i %u %a' .)
         fi
@@ -134,6 +137,7 @@ fixed_dir() {
             [ "$create" = create ] || die "$what $here/$name does not exist"
             mkdir -m 0755 -- "$name" || die "cannot make $here/$name"
         elif [ "$kind" = "symbolic link" ]; then
+            trusted_uid "$owner" || die "$what $dir: $here/$name is a symbolic link of uid $owner's (made while ${here:-/} was open to it, or by hand): root does not follow it. Remove it (rm '$here/$name') and run again"
             # A trusted link (an admin's): walk its target the same way, from the start.
             hops=$((hops + 1))
             [ "$hops" -le 40 ] || die "$what $dir: too many levels of links"
@@ -155,7 +159,7 @@ fixed_dir() {
 
 # private_dir DIR WHAT [create]: fixed_dir, and DIR itself is a trusted user's and writable by no
 # one else: for folders root writes files into by name (the worker's config.toml) or that
-# systemd opens as root (the worker's log).
+# systemd opens as root (the worker's log). Made 0755 when missing and asked to.
 private_dir() {
     local uid mode
     fixed_dir "$@"
