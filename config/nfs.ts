@@ -1,6 +1,8 @@
-// NFS addresses as the config, the program and the policies read them: the server part of an
-// "server:/export" source, IPv4 addresses and CIDR networks, and whether an export's client list
-// lets an address in. Pure functions, no zod: config/schema.ts, program.ts and policies/ share them.
+// NFS addresses and mount options as the config, the program and the policies read them: the
+// server part of an "server:/export" source, IPv4 addresses and CIDR networks, whether an
+// export's client list lets an address in, which mounts are a storage node's, and what a mount's
+// options say (soft or hard, protocol version). Pure functions, no zod: config/schema.ts,
+// config/worker.ts, program.ts and policies/ share them.
 
 /** "10.10.10.21:/sealer" → server "10.10.10.21", path "/sealer"; undefined when it is not server:/path. */
 export function nfsSourceParts(source: string): { server: string; path: string } | undefined {
@@ -45,6 +47,32 @@ export function coveringClient(address: string, clients: readonly string[]): str
         const net = ipv4Network(c);
         return net !== undefined && ((a & mask(net.prefix)) >>> 0) === ((net.base & mask(net.prefix)) >>> 0);
     });
+}
+
+/** The host's NFS mounts of the storage nodes (sealer.storageNodes): where CopyTask copies sealed sectors to. */
+export function storageNodeMounts<M extends { kind: string; source?: string; mountPoint: string }>(storageNodes: readonly string[], mounts: readonly M[]): M[] {
+    return mounts.filter((m) => {
+        const parts = m.kind === "nfs" && m.source ? nfsSourceParts(m.source) : undefined;
+        return parts !== undefined && storageNodes.includes(parts.server);
+    });
+}
+
+/**
+ * What an NFS mount's options say, read as mount(8) does (the last of conflicting options wins):
+ * soft (a request that times out fails, and a write in flight is lost), read-only, and the
+ * protocol version asked for (vers= or nfsvers=; undefined when none is named, and the client
+ * then negotiates the highest the server offers, 4.x on today's systems).
+ */
+export function nfsOptions(options: string): { soft: boolean; readOnly: boolean; version?: string } {
+    let soft = false;
+    let readOnly = false;
+    let version: string | undefined;
+    for (const option of options.split(",").map((o) => o.trim())) {
+        if (option === "soft" || option === "hard") soft = option === "soft";
+        else if (option === "ro" || option === "rw") readOnly = option === "ro";
+        else if (/^(nfs)?vers=/.test(option)) version = option.slice(option.indexOf("=") + 1);
+    }
+    return { soft, readOnly, version };
 }
 
 function mask(prefix: number): number {

@@ -109,7 +109,22 @@ export type Report = (path: PathPart[], message: string, value?: unknown) => voi
 // ---------------------------------------------------------------------------------------------
 // zod issues → problems a person can act on
 
-export function zodProblems(error: z.ZodError, input: unknown, place: (rel: PathPart[]) => PathPart[]): ConfigProblem[] {
+/**
+ * Keys that moved, relative to a host: a stack file written for an earlier version is told where
+ * each went. The account moved from `sealer` to the host (bench slots run as it too, on hosts
+ * without /sealer).
+ */
+export const MOVED_KEYS: { from: string[]; to: string[] }[] = [
+    { from: ["sealer", "user"], to: ["user", "name"] },
+    { from: ["sealer", "group"], to: ["user", "group"] },
+    { from: ["sealer", "createUser"], to: ["user", "createUser"] },
+];
+
+/**
+ * zod's issues as problems. `root` is the schema the input was parsed with (a host's, or the
+ * stack's top level): an unknown key is answered with the keys valid where it stands.
+ */
+export function zodProblems(error: z.ZodError, input: unknown, place: (rel: PathPart[]) => PathPart[], root: z.ZodType = hostSchema): ConfigProblem[] {
     const out: ConfigProblem[] = [];
     for (const issue of error.issues) {
         const rel = issue.path.filter((p): p is string | number => typeof p !== "symbol");
@@ -117,26 +132,38 @@ export function zodProblems(error: z.ZodError, input: unknown, place: (rel: Path
         if (issue.code === "unrecognized_keys") {
             for (const key of issue.keys) {
                 if (key === "__proto__") continue; // scanPlainValues says what it is
-                const expected = expectedKeys(input, rel);
-                const near = expected && nearest(key, expected);
-                out.push({ path: place([...rel, key]), message: `unknown key${near ? `; did you mean ${near}?` : expected ? `; expected one of: ${expected.join(", ")}` : ""}`, hasValue: false });
+                const at = place([...rel, key]);
+                out.push({ path: at, message: unknownKeyMessage(key, at, expectedKeys(root, input, rel)), hasValue: false });
             }
             continue;
         }
-        out.push({ path: place(rel), message: describeIssue(issue, found, input, rel), value, hasValue: found });
+        out.push({ path: place(rel), message: describeIssue(issue, found, input, rel, root), value, hasValue: found });
     }
     return out;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, rel: PathPart[]): string {
+/**
+ * "unknown key", where it moved or what it most likely meant, and always the keys valid there:
+ * `unknown key; did you mean storageNodes? Expected one of: root, storageNodes`.
+ */
+export function unknownKeyMessage(key: string, at: readonly PathPart[], expected: readonly string[] | undefined): string {
+    const list = expected?.join(", ");
+    const moved = MOVED_KEYS.find((m) => m.from.length <= at.length && m.from.every((k, n) => at[at.length - m.from.length + n] === k));
+    if (moved) return `unknown key: it moved to ${formatPath([...at.slice(0, at.length - moved.from.length), ...moved.to])}${list ? `. Expected one of: ${list}` : ""}`;
+    const near = expected && nearest(key, expected);
+    if (near) return `unknown key; did you mean ${near}? Expected one of: ${list}`;
+    return `unknown key${list ? `; expected one of: ${list}` : ""}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, rel: PathPart[], root: z.ZodType): string {
     const { value } = valueAt(input, rel);
-    const message = describeZodIssue(issue, found, input, rel);
+    const message = describeZodIssue(issue, found, input, rel, root);
     // The file said `secure:`, which only the Pulumi CLI decrypts: this key takes a plain value.
     if (value === SECRET_PLACEHOLDER) return `is a secure: value; only secret keys (named by a host's privateKey) may be secure. Write it in plain text: ${message}`;
     return message;
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, rel: PathPart[]): string {
+function describeZodIssue(issue: z.core.$ZodIssue, found: boolean, input: unknown, rel: PathPart[], root: z.ZodType): string {
     switch (issue.code) {
         case "invalid_type": {
             const { value } = valueAt(input, rel);
@@ -146,12 +173,12 @@ function describeZodIssue(issue: z.core.$ZodIssue, found: boolean, input: unknow
         case "invalid_value":
             return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
         case "invalid_union": {
-            const { schema } = schemaAt(input, rel.slice(0, -1));
+            const { schema } = schemaAt(root, input, rel.slice(0, -1));
             if (schema instanceof z.ZodDiscriminatedUnion && rel[rel.length - 1] === "kind") {
                 const kinds = (schema.options as z.ZodObject[]).map((o) => JSON.stringify((o.shape.kind as z.ZodLiteral).value));
                 return `expected one of ${kinds.join(", ")}`;
             }
-            const here = schemaAt(input, rel).schema;
+            const here = schemaAt(root, input, rel).schema;
             return here ? `expected ${describeForms(here)}` : "matches none of the allowed forms";
         }
         case "too_small":
@@ -181,8 +208,8 @@ export function valueAt(input: unknown, parts: PathPart[]): { found: boolean; va
     return { found: cur !== undefined, value: cur };
 }
 
-function expectedKeys(input: unknown, parts: PathPart[]): string[] | undefined {
-    const { schema, value } = schemaAt(input, parts);
+function expectedKeys(root: z.ZodType, input: unknown, parts: PathPart[]): string[] | undefined {
+    const { schema, value } = schemaAt(root, input, parts);
     const option = schema && pickOption(schema, value);
     return option instanceof z.ZodObject ? Object.keys(option.shape) : undefined;
 }
@@ -196,9 +223,9 @@ function describeForms(schema: z.ZodType): string {
         .join(" or ");
 }
 
-/** The schema (unwrapped) and the input value at a path of a host. */
-function schemaAt(input: unknown, parts: PathPart[]): { schema?: z.ZodType; value: unknown } {
-    let schema: z.ZodType | undefined = unwrap(hostSchema);
+/** The schema (unwrapped) and the input value at a path under `root`. */
+function schemaAt(root: z.ZodType, input: unknown, parts: PathPart[]): { schema?: z.ZodType; value: unknown } {
+    let schema: z.ZodType | undefined = unwrap(root);
     let cur: unknown = input;
     for (const p of parts) {
         const here = schema && pickOption(schema, cur);
@@ -211,11 +238,19 @@ function schemaAt(input: unknown, parts: PathPart[]): { schema?: z.ZodType; valu
     return { schema, value: cur };
 }
 
-/** For a discriminated union, the member the value's `kind` selects. */
+/**
+ * For a discriminated union, the member the value's `kind` selects; for another union (`sealer:
+ * false | mapping`), the mapping when the value is one.
+ */
 function pickOption(schema: z.ZodType, value: unknown): z.ZodType | undefined {
-    if (!(schema instanceof z.ZodDiscriminatedUnion)) return schema;
-    const kind = (value as { kind?: unknown } | undefined)?.kind;
-    return (schema.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && (o.shape.kind as z.ZodLiteral).value === kind);
+    if (schema instanceof z.ZodDiscriminatedUnion) {
+        const kind = (value as { kind?: unknown } | undefined)?.kind;
+        return (schema.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && (o.shape.kind as z.ZodLiteral).value === kind);
+    }
+    if (schema instanceof z.ZodUnion && typeof value === "object" && value !== null && !Array.isArray(value)) {
+        return (schema.options as z.ZodType[]).map(unwrap).find((o) => o instanceof z.ZodObject);
+    }
+    return schema;
 }
 
 function unwrap(schema: z.ZodType): z.ZodType {

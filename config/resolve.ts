@@ -52,7 +52,7 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
 
     const top = stackKeys.safeParse(raw);
     if (!top.success) {
-        problems.push(...zodProblems(top.error, raw, (rel) => rel));
+        problems.push(...zodProblems(top.error, raw, (rel) => rel, stackKeys));
         unknownStackKeys(raw, secretKeys, problem);
         throw new ConfigError(unique(problems));
     }
@@ -133,11 +133,13 @@ function namedSecretKeys(raw: Record<string, unknown>): Set<string> {
 
 /** Top-level keys that are neither the schema's nor a named secret, each with the nearest known key. */
 function unknownStackKeys(raw: Record<string, unknown>, secretKeys: Set<string>, problem: Report): void {
-    const known = ["root", "defaults", "hosts", "groups", ...secretKeys];
+    const keys = Object.keys(stackKeys.shape);
+    const known = [...keys, ...secretKeys];
+    const valid = `one of: ${keys.join(", ")}, or a secret named by a host's privateKey`;
     for (const key of Object.keys(raw)) {
         if (known.includes(key) || key === "__proto__") continue;
         const near = nearest(key, [...known, "sshPrivateKey"]);
-        problem([key], near ? `unknown key; did you mean ${near}?` : `unknown key; expected root, defaults, hosts, groups, or a secret named by a host's privateKey`);
+        problem([key], near ? `unknown key; did you mean ${near}? Expected ${valid}` : `unknown key; expected ${valid}`);
     }
 }
 
@@ -245,6 +247,7 @@ function hostPaths(name: string, onHost: OnHost): HostPaths {
         logrotate: onHost("/etc/logrotate.d"),
         workerLogs: onHost("/var/log/sealbench"),
         iscsiDevices: onHost(`/var/lib/sealbench/${name}-iscsi.devices`),
+        dockerState: onHost(`/var/lib/sealbench/${name}-docker.state`),
         exports: onHost("/etc/exports"),
     };
 }
@@ -283,15 +286,28 @@ function resolveFacts(h: ParsedHost, at: PathPart[], problem: Report): { hostCpu
 
 /**
  * The parameter and slot folders (before the root prefix), defaulting to the first storage
- * mount (an OCI host's block volumes count): the root disk is the small one. Refuses system
- * folders and a link inside its own folder. `parameters` is undefined when it has no default.
+ * mount (an OCI host's block volumes count) that is not the sealer root: the root disk is the
+ * small one. The parameters default to a local disk only: on a group member the first other
+ * mount is often the storage node's NFS share (the notes' /mnt), which every host mounts and
+ * root would write to. Refuses system folders and a link inside its own folder. `parameters` is
+ * undefined when it has no default.
  */
 function resolveFolders(h: ParsedHost, at: PathPart[], problem: Report): { parameters?: string; workDir?: string } {
     const sealerRoot = h.sealer === false ? undefined : h.sealer.root;
-    const mountPoints = [...h.storage.map((m) => m.mountPoint), ...(h.target.kind === "oci" ? h.target.blockVolumes.map((v) => v.mountPoint) : [])];
+    const volumes = h.target.kind === "oci" ? h.target.blockVolumes.map((v) => v.mountPoint) : [];
+    const mountPoints = [...h.storage.map((m) => m.mountPoint), ...volumes];
+    const localMounts = [...h.storage.filter((m) => m.kind !== "nfs").map((m) => m.mountPoint), ...volumes];
     const bigDisk = mountPoints.find((m) => m !== sealerRoot) ?? mountPoints[0];
-    const parameters = h.parameters.folder ?? (bigDisk ? `${bigDisk}/filecoin-proof-parameters` : undefined);
-    if (!parameters) problem([...at, "parameters", "folder"], "has no default: the host declares no storage mount. Declare storage, or set parameters.folder explicitly");
+    const localDisk = localMounts.find((m) => m !== sealerRoot) ?? localMounts[0];
+    const parameters = h.parameters.folder ?? (localDisk ? `${localDisk}/filecoin-proof-parameters` : undefined);
+    if (!parameters && mountPoints.length === 0) problem([...at, "parameters", "folder"], "has no default: the host declares no storage mount. Declare storage, or set parameters.folder explicitly");
+    else if (!parameters) {
+        const shares = h.storage.map((m) => (m.kind === "nfs" ? `${m.source} on ${m.mountPoint}` : "")).filter(Boolean);
+        problem(
+            [...at, "parameters", "folder"],
+            `has no default on a local disk: the host's storage mounts are NFS shares (${shares.join(", ")}), and a default there would put the proof parameters (the notes' 32 GiB file alone is 45 GB) on a share every host mounts, fetched and written by root (the notes moved the folder to the bench host's big local disk, /mnt/storage). Declare a local storage mount (kind block or existing), or set parameters.folder (on a share only if the share is meant to hold them)`,
+        );
+    }
     const workDir = h.bench.workDir ?? (bigDisk ? `${bigDisk}/bench` : undefined);
     if (!workDir && h.slots.length > 0) problem([...at, "bench", "workDir"], "has no default: the host declares no storage mount. Declare storage, or set bench.workDir");
 

@@ -49,6 +49,8 @@ export interface ResolvedWorker {
     /** Folder of the binary and config.toml. */
     dir: string;
     workers: { num: number; phases: WorkerPhase[]; waitSec: number }[];
+    /** Mount points its phases write to: local_dir, and the storage nodes' shares for CopyTask (the unit's RequiresMountsFor). */
+    writesTo: string[];
     /** The service's environment, NAME → value, in a fixed order. */
     env: [string, string][];
     /** BELLMAN_PROOF_THREADS, when set. */
@@ -87,6 +89,8 @@ export interface HostPaths {
     workerLogs: string;
     /** The iSCSI step's "volume|device" list of an OCI host's logged-in volumes, read by the mounts step. */
     iscsiDevices: string;
+    /** The Docker step's note that it put the login user in the docker group. */
+    dockerState: string;
     /** The NFS server's exports file (/etc/exports); our lines sit between begin/end markers. */
     exports: string;
 }

@@ -56,7 +56,7 @@ const sshTarget = z.strictObject({
     kind: z.literal("ssh"),
     address: z.string().regex(/^[A-Za-z0-9._:%-]+$/, "expected an IP address or DNS name (letters, digits, . - :), without spaces").describe("IP address or DNS name to reach over SSH."),
     port: z.int().min(1).max(65535).default(22),
-    user: z.string().min(1).default("root").describe("SSH user; needs root or passwordless sudo."),
+    user: z.string().min(1).default("root").describe("SSH login user: root, or a user with passwordless sudo (every step then runs through `sudo -n`)."),
     hostKey: publicKey.optional().describe("The host's public key (\"ssh-ed25519 AAAA…\"); pinning it is a policy (host-key-pinned)."),
     privateKey: configKeyName.default("sshPrivateKey").describe("Name of the secret config key that holds the private key. Defaults to sshPrivateKey."),
 });
@@ -77,7 +77,7 @@ const ociTarget = z.strictObject({
     osFamily: z.enum(["rhel", "debian"]).default("rhel").describe("The image's OS family: \"rhel\" (Oracle Linux, RHEL) or \"debian\" (Ubuntu, Debian); cloud-init installs the iSCSI and NFS tools under that family's names. Defaults to rhel."),
     subnetId: z.string().min(1),
     bootVolumeSizeGb: z.int().min(50).max(32768).default(200).describe("GB. The notes' 39 GB root disk filled up with one leaked temp file. Defaults to 200."),
-    user: z.string().min(1).default("opc"),
+    user: z.string().min(1).default("opc").describe("The image's login user, with passwordless sudo (Oracle Linux: opc, Ubuntu: ubuntu); every step runs through `sudo -n`. Defaults to opc."),
     sshPublicKey: publicKey.describe("Public key put in the instance's ssh_authorized_keys."),
     privateKey: configKeyName.default("sshPrivateKey"),
     hostKey: publicKey.optional(),
@@ -190,7 +190,7 @@ const hugepages = z.strictObject({
 });
 
 const parameters = z.strictObject({
-    folder: absolutePath.optional().describe("Defaults to <first storage mount>/filecoin-proof-parameters: the root disk is too small."),
+    folder: absolutePath.optional().describe("Defaults to <first local storage mount>/filecoin-proof-parameters (a block or existing mount, or an OCI block volume; never an NFS share, which every host would share and root would write): the root disk is too small. Set it to put the parameters anywhere else, a share included."),
     link: absolutePath.default("/var/tmp/filecoin-proof-parameters").describe("Where lotus and benchy look by default; made a symlink to the folder."),
     // The fetch is curl with -L: file:// or ftp:// would read the host's own files or leave HTTP's checks.
     gateway: z.string().regex(/^https?:\/\/[^\s/]+\/\S*$/, "expected an http(s) URL prefix like https://proofs.filecoin.io/ipfs/ (the CID is appended)").default("https://proofs.filecoin.io/ipfs/"),
@@ -253,9 +253,9 @@ export type HostInput = z.input<typeof hostSchema>;
 export type ParsedHost = z.output<typeof hostSchema>;
 
 export const stackKeys = z.looseObject({
-    root: z.string().min(1).optional().describe("A local folder that every host path is put under (dev: nothing outside the project)."),
-    defaults: z.looseObject({}).optional().describe("Values every host starts from; a host's own values win (objects merge, lists replace)."),
-    hosts: z.array(z.unknown()).min(1, "expected at least one host"),
+    root: z.string().min(1).optional().describe("A local folder that every host path is put under (the dev stack: nothing outside the project)."),
+    defaults: z.looseObject({}).optional().describe("Values every host starts from, any of the hosts[] keys below; a host's own values win (mappings merge, lists replace)."),
+    hosts: z.array(z.unknown()).min(1, "expected at least one host").describe("The machines of the stack; the keys below are per host (hosts[])."),
     groups: z
         .array(
             z.strictObject({

@@ -2,6 +2,7 @@
 // service's environment and its CPUs — every CPU but the reserved ones and the bench slots'
 // unless it names its own, and then never one of those.
 import { formatCpuset, intersectCpus, parseCpuset } from "./cpuset";
+import { storageNodeMounts } from "./nfs";
 import { PathPart, Report } from "./problems";
 import { ResolvedGroup, ResolvedSlot, ResolvedWorker } from "./resolved";
 import { knownAddress, ParsedHost, SECTOR_BYTES } from "./schema";
@@ -34,6 +35,15 @@ export function resolveWorker(h: ParsedHost, at: PathPart[], problem: Report, ct
     if (ctx.groups.length) {
         w.groups.forEach((id, n) => {
             if (!known.has(id)) problem([...here, "groups", n], `names no group of the stack; declared groups: ${[...known.keys()].join(", ")}`, id);
+        });
+    }
+    // A group has one scheduler: its task table is where one sector's phases meet. A worker naming
+    // another polls a table the group's tasks are not in.
+    if (w.schedulerUrl !== undefined) {
+        ctx.groups.forEach((g, n) => {
+            if (w.groups.includes(g.id) && g.schedulerUrl !== w.schedulerUrl) {
+                problem([...here, "schedulerUrl"], `is not group ${g.id}'s scheduler, ${g.schedulerUrl} (groups[${n}].schedulerUrl): each worker polls POST <scheduler_url>/acquire-task, so this host would never get the group's tasks and the phases it takes would wait. Leave worker.schedulerUrl out (it defaults to the group's), or correct groups[${n}].schedulerUrl`, w.schedulerUrl);
+            }
         });
     }
     const schedulerUrl = w.schedulerUrl ?? w.groups.map((id) => known.get(id)?.schedulerUrl).find((u) => u !== undefined);
@@ -83,6 +93,7 @@ export function resolveWorker(h: ParsedHost, at: PathPart[], problem: Report, ct
         sectorBytes: SECTOR_BYTES[h.sectorSize],
         dir: ctx.onHost(w.dir),
         workers: w.workers,
+        writesTo: writtenMounts(h, w.workers, ctx.sealerRoot, ctx.onHost),
         env,
         proofThreads: w.env.bellmanProofThreads,
         cpus,
@@ -90,4 +101,17 @@ export function resolveWorker(h: ParsedHost, at: PathPart[], problem: Report, ct
         limitNofile: w.limitNofile,
         unit: workerUnitName(h.name),
     };
+}
+
+/**
+ * The folders the worker's phases write to, which its unit requires mounted: every phase writes
+ * under local_dir (P1 and P2 their cache and sealed files, P6 deletes them), and CopyTask writes
+ * to the storage nodes' shares. Without the share mounted a copy lands in the empty mount point
+ * on the boot disk.
+ */
+function writtenMounts(h: ParsedHost, workers: NonNullable<ParsedHost["worker"]>["workers"], localDir: string, onHost: (p: string) => string): string[] {
+    const copies = workers.some((x) => x.phases.includes("CopyTask"));
+    const storageNodes = copies && h.sealer !== false ? h.sealer.storageNodes : [];
+    const shares = storageNodeMounts(storageNodes, h.storage.map((m) => ({ kind: m.kind, source: m.kind === "nfs" ? m.source : undefined, mountPoint: m.mountPoint })));
+    return [...new Set([localDir, ...shares.map((m) => onHost(m.mountPoint))])];
 }

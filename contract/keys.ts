@@ -110,6 +110,8 @@ export interface StorageMountFact {
     source?: string;
     /** Declared capacity, GB. */
     sizeGb?: number;
+    /** NFS mounts only: the fstab options (the NFS rules judge soft and the protocol version). */
+    options?: string;
 }
 
 /** One folder that must live on a big disk, as carried in `StorageEnv.bigDiskPaths`. */
@@ -145,6 +147,8 @@ export const WorkerEnv = {
     groups: "SEALBENCH_WORKER_GROUPS",
     /** JSON list of the phases the host's groups hand out. */
     handedOut: "SEALBENCH_WORKER_HANDED_OUT",
+    /** config.toml scheduler_url. */
+    schedulerUrl: "SEALBENCH_WORKER_SCHEDULER_URL",
     /** config.toml ip. */
     ip: "SEALBENCH_WORKER_IP",
     /** The address the stack reaches the host at ("" for a local host, or an OCI one before launch). */
@@ -163,4 +167,8 @@ export const WorkerEnv = {
     /** The worker user's fixed uid and gid ("" when not fixed). */
     uid: "SEALBENCH_WORKER_UID",
     gid: "SEALBENCH_WORKER_GID",
+    /** JSON list of sealer.storageNodes: the storage servers CopyTask copies to. */
+    storageNodes: "SEALBENCH_WORKER_STORAGE_NODES",
+    /** The service's LimitNOFILE (the worker script checks the running process against it too). */
+    limitNofile: "SEALBENCH_WORKER_LIMIT_NOFILE",
 } as const;

@@ -333,6 +333,8 @@ export interface WorkerFacts {
     groups: number[];
     /** Phases the host's groups hand out. */
     handedOut: string[];
+    /** config.toml scheduler_url. */
+    schedulerUrl: string;
     ip: string;
     /** The address the stack reaches the host at; undefined when only known after launch. */
     hostAddress?: string;
@@ -344,6 +346,10 @@ export interface WorkerFacts {
     copyLimitMbPerSec?: number;
     uid?: number;
     gid?: number;
+    /** sealer.storageNodes: the storage servers CopyTask copies to. */
+    storageNodes: string[];
+    /** The service's LimitNOFILE. */
+    limitNofile?: number;
     /** Values that could not be read (bad JSON or cpuset). */
     problems: string[];
 }
@@ -373,6 +379,7 @@ export function readWorker(r: SeenResource): WorkerFacts | undefined {
         host: env.get(StepEnv.host)!,
         groups: json<number[]>(WorkerEnv.groups, []),
         handedOut: json<string[]>(WorkerEnv.handedOut, []),
+        schedulerUrl: env.get(WorkerEnv.schedulerUrl) ?? "",
         ip: env.get(WorkerEnv.ip) ?? "",
         hostAddress: env.get(WorkerEnv.hostAddress) || undefined,
         localDir: env.get(WorkerEnv.localDir) ?? "",
@@ -383,6 +390,8 @@ export function readWorker(r: SeenResource): WorkerFacts | undefined {
         copyLimitMbPerSec: numberOf(env.get(WorkerEnv.copyLimitMbPerSec)),
         uid: numberOf(env.get(WorkerEnv.uid)),
         gid: numberOf(env.get(WorkerEnv.gid)),
+        storageNodes: env.has(WorkerEnv.storageNodes) ? json<string[]>(WorkerEnv.storageNodes, []) : [],
+        limitNofile: numberOf(env.get(WorkerEnv.limitNofile)),
         problems,
     };
 }

@@ -53,3 +53,18 @@ export function sectorText(bytes: number | undefined): string {
     return `${bytes} bytes`;
 }
 
+
+/**
+ * Members grouped by one value, the most common first (ties: the first member's first): the
+ * first group is what the others are measured against.
+ */
+export function byValue<M>(members: readonly M[], valueOf: (m: M) => string): { value: string; members: M[] }[] {
+    const groups = new Map<string, M[]>();
+    for (const m of members) groups.set(valueOf(m), [...(groups.get(valueOf(m)) ?? []), m]);
+    return [...groups.entries()].map(([value, list]) => ({ value, members: list })).sort((a, b) => b.members.length - a.members.length);
+}
+
+/** "p1 says" / "p1, p2c2 say". */
+export function hostsSay(hosts: readonly { host: string }[]): string {
+    return `${hosts.map((h) => h.host).join(", ")} ${hosts.length === 1 ? "says" : "say"}`;
+}

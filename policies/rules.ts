@@ -25,6 +25,14 @@ import { workerCpusClear } from "./worker-cpus-clear";
 import { workerIdsMatch } from "./worker-ids-match";
 import { workerIpOwnUnique } from "./worker-ip-own-unique";
 import { workerLocalDirGuarded } from "./worker-local-dir-guarded";
+import { groupSectorSizeMatches } from "./group-sector-size-matches";
+import { groupSchedulerMatches } from "./group-scheduler-matches";
+import { copyTargetMounted } from "./copy-target-mounted";
+import { groupCleanKeepsUp } from "./group-clean-keeps-up";
+import { workerOpenFiles } from "./worker-open-files";
+import { nfsRootSquashScoped } from "./nfs-root-squash-scoped";
+import { nfsMountsHard } from "./nfs-mounts-hard";
+import { nfsMountsV3 } from "./nfs-mounts-v3";
 
 export type Rule = ResourceValidationPolicy | StackValidationPolicy;
 
@@ -51,7 +59,15 @@ export const rules: Rule[] = [
     c2WorkerMemoryFits,
     copyLimitFitsLink,
     workerIdsMatch,
+    groupSectorSizeMatches,
+    groupSchedulerMatches,
+    copyTargetMounted,
+    groupCleanKeepsUp,
+    workerOpenFiles,
     nfsMountsNameExport,
     nfsExportCoversMembers,
     nfsWorkerIdsMatch,
+    nfsRootSquashScoped,
+    nfsMountsHard,
+    nfsMountsV3,
 ];

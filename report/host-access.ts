@@ -108,10 +108,20 @@ export class SshAccess implements HostAccess {
         ];
     }
 
+    /**
+     * The remote command line of collect-remote.sh with `args`: its value in the command text (a
+     * stock sshd refuses SSH "env" requests), and as root through `sudo -n` for a login user
+     * that is not root, as the host steps run: the slots' logs are not the login user's.
+     */
+    private remoteCommand(args: string[]): string {
+        const sudo = this.conn.user === "root" ? "" : "sudo -n ";
+        const env = this.opts.remoteDir ? `SEALBENCH_COLLECT_DIR=${shellWord(this.opts.remoteDir)} ` : "";
+        return `${sudo}env ${env}bash -s -- ${args.map(shellWord).join(" ")}`;
+    }
+
     /** Runs one command of collect-remote.sh on the host and returns its stdout (tests drive the steps one by one). */
     remote(...args: string[]): string {
-        const env = this.opts.remoteDir ? `SEALBENCH_COLLECT_DIR=${shellWord(this.opts.remoteDir)} ` : "";
-        const r = spawnSync("ssh", this.sshArgs(`${env}bash -s -- ${args.map(shellWord).join(" ")}`), { input: REMOTE_SCRIPT, encoding: "utf8", timeout: 120_000, maxBuffer: MAX_STATUS_BYTES });
+        const r = spawnSync("ssh", this.sshArgs(this.remoteCommand(args)), { input: REMOTE_SCRIPT, encoding: "utf8", timeout: 120_000, maxBuffer: MAX_STATUS_BYTES });
         if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOBUFS") throw new Error(`collect on ${this.describe}: ${args[0]} printed more than ${MAX_STATUS_BYTES} bytes, where a few status lines were expected; not reading further`);
         if (r.status !== 0) throw new Error(`collect on ${this.describe}: ${args[0]} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().slice(-500)}`);
         return r.stdout;
@@ -155,8 +165,7 @@ export class SshAccess implements HostAccess {
         if (have < size) {
             const offset = have;
             await new Promise<void>((resolve, reject) => {
-                const env = this.opts.remoteDir ? `SEALBENCH_COLLECT_DIR=${shellWord(this.opts.remoteDir)} ` : "";
-                const child = spawn("ssh", this.sshArgs(`${env}bash -s -- fetch ${key} ${offset}`), { stdio: ["pipe", "pipe", "pipe"] });
+                const child = spawn("ssh", this.sshArgs(this.remoteCommand(["fetch", key, String(offset)])), { stdio: ["pipe", "pipe", "pipe"] });
                 this.child = child;
                 const out = fs.createWriteStream(part, { flags: "a" });
                 let aborted = false;

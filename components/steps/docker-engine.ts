@@ -1,5 +1,6 @@
 // The Docker engine check (components/scripts/docker-engine.sh): only a host with bench slots
-// needs one. Prints the engine's data root, where the overlay sweep looks.
+// needs one. Prints the engine's data root, where the overlay sweep looks, and lets a login user
+// that is not root reach the engine (the Docker provider's ssh:// connects as that user).
 import { ResolvedHost } from "../../config/resolved";
 import { StepEnv } from "../../contract/keys";
 import { HostStep } from "./step";
@@ -15,8 +16,21 @@ export function parseDockerRoot(stdout: string | undefined): string {
     return line ? line.slice("docker_root_dir=".length).trim() : "/var/lib/docker";
 }
 
+export const DockerEngineEnv = {
+    /** The SSH login user when it is not root: it joins the docker group. */
+    user: "SEALBENCH_DOCKER_USER",
+    /** Where the step notes that it added the user, so delete undoes only that. */
+    state: "SEALBENCH_DOCKER_STATE",
+} as const;
+
+export function dockerEngineEnv(host: Pick<ResolvedHost, "name" | "target" | "paths">): Record<string, string> {
+    const login = host.target.kind === "local" ? "root" : host.target.user;
+    if (login === "root") return { [StepEnv.host]: host.name };
+    return { [StepEnv.host]: host.name, [DockerEngineEnv.user]: login, [DockerEngineEnv.state]: host.paths.dockerState };
+}
+
 export const dockerEngineStep: HostStep = {
     role: "docker",
     applies: (host) => hasBench(host),
-    args: (host) => ({ script: "docker-engine.sh", env: { [StepEnv.host]: host.name }, undo: false }),
+    args: (host) => ({ script: "docker-engine.sh", env: dockerEngineEnv(host) }),
 };

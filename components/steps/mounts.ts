@@ -92,6 +92,9 @@ export function storageEnv(host: ResolvedHost, mounts: MountSpec[] = declaredMou
         mountPoint: m.mountPoint,
         ...(m.source ? { source: m.source } : {}),
         ...(m.sizeGb !== undefined ? { sizeGb: m.sizeGb } : {}),
+        // What a share is mounted with decides what a timed-out write does (soft or hard) and
+        // whose ids the files carry (NFSv3 numbers, NFSv4 names): the NFS rules judge it.
+        ...(m.kind === "nfs" ? { options: m.options } : {}),
     }));
     const big = bigDiskPaths(host);
     return {

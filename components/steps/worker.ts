@@ -21,7 +21,8 @@ export const WorkerScriptEnv = {
     logrotateFile: "SEALBENCH_WORKER_LOGROTATE_FILE",
     binary: "SEALBENCH_WORKER_BINARY",
     logDir: "SEALBENCH_WORKER_LOG_DIR",
-    limitNofile: "SEALBENCH_WORKER_LIMIT_NOFILE",
+    // The open-file limit the script checks the running process against is WorkerEnv.limitNofile,
+    // which the policies read too.
 } as const;
 
 /** The phases a host's groups hand out (the stack's groups; the notes' six when none is declared). */
@@ -36,6 +37,7 @@ export function workerEnv(host: ResolvedHost, w: ResolvedWorker, handed: string[
         [StepEnv.host]: host.name,
         [WorkerEnv.groups]: JSON.stringify(w.groups),
         [WorkerEnv.handedOut]: JSON.stringify(handed),
+        [WorkerEnv.schedulerUrl]: w.schedulerUrl,
         [WorkerEnv.ip]: w.ip,
         [WorkerEnv.hostAddress]: knownAddress(host.target) ?? "",
         [WorkerEnv.localDir]: w.localDir,
@@ -46,6 +48,7 @@ export function workerEnv(host: ResolvedHost, w: ResolvedWorker, handed: string[
         [WorkerEnv.copyLimitMbPerSec]: String(w.copyLimitMbPerSec),
         [WorkerEnv.uid]: host.user.uid === undefined ? "" : String(host.user.uid),
         [WorkerEnv.gid]: host.user.gid === undefined ? "" : String(host.user.gid),
+        [WorkerEnv.storageNodes]: JSON.stringify(host.sealer?.storageNodes ?? []),
         [LayoutEnv.user]: host.user.name,
         [LayoutEnv.group]: host.user.group,
         [WorkerScriptEnv.unit]: w.unit,
@@ -57,7 +60,7 @@ export function workerEnv(host: ResolvedHost, w: ResolvedWorker, handed: string[
         [WorkerScriptEnv.logrotateFile]: files.logrotate,
         [WorkerScriptEnv.binary]: files.binary,
         [WorkerScriptEnv.logDir]: files.logDir,
-        [WorkerScriptEnv.limitNofile]: String(w.limitNofile),
+        [WorkerEnv.limitNofile]: String(w.limitNofile),
     };
 }
 

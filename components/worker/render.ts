@@ -45,9 +45,10 @@ export function renderWorkerUnit(host: Pick<ResolvedHost, "name" | "paths" | "us
         "[Unit]",
         `Description=force-remote-worker of sealbench host ${host.name} (group ${w.groups.join(", ")})`,
         "Wants=network-online.target",
-        // The sealer root is an NFS share on most members: start after it is mounted.
+        // The sealer root is an NFS share on most members, and a copy worker writes to the
+        // storage nodes' shares: start after every mount its phases write to.
         "After=network-online.target remote-fs.target",
-        `RequiresMountsFor=${w.localDir}`,
+        `RequiresMountsFor=${w.writesTo.join(" ")}`,
         "",
         "[Service]",
         "Type=simple",

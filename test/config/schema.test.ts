@@ -154,7 +154,7 @@ describe("stack config: bad, every problem named with path, value and expectatio
             stack(benchHost({ slots: [{ phase: "p2", cpuset: "2-9", proofThreads: 5 }, { phase: "p5" }, { phase: "p1", cpusett: "10" }] })),
             [
                 'hosts[0].slots[1].phase "p5": expected one of "p1", "p2", "p34"',
-                "hosts[0].slots[2].cpusett: unknown key; did you mean cpuset?",
+                "hosts[0].slots[2].cpusett: unknown key; did you mean cpuset? Expected one of: phase, sectorSize, cpuset, count, cpusPerSlot, proofThreads, memoryGb, continues",
             ],
         ],
         [
@@ -205,7 +205,7 @@ describe("stack config: bad, every problem named with path, value and expectatio
         [
             "an unknown stack key",
             { ...stack(benchHost()), sshPrivatekey: "x" },
-            ["sshPrivatekey: unknown key; did you mean sshPrivateKey?"],
+            ["sshPrivatekey: unknown key; did you mean sshPrivateKey? Expected one of: root, defaults, hosts, groups, or a secret named by a host's privateKey"],
         ],
         [
             "a missing private key",

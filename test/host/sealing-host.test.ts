@@ -153,7 +153,8 @@ describe("SealingHost, ssh target", async () => {
         const storage = env(byName(rs, "s1-mounts"));
         for (const k of Object.values(StorageEnv)) expect(storage).toHaveProperty(k);
         expect(JSON.parse(storage[StorageEnv.mounts])).toEqual([
-            { kind: "nfs", mountPoint: "/sealer", source: "10.10.10.21:/sealer", sizeGb: 58000 },
+            // An NFS mount carries its options: the NFS rules judge soft and the protocol version.
+            { kind: "nfs", mountPoint: "/sealer", source: "10.10.10.21:/sealer", sizeGb: 58000, options: "hard,nolock,rsize=1048576,wsize=1048576,vers=3" },
             { kind: "block", mountPoint: "/mnt/storage", source: "/dev/md1" },
         ]);
         expect(JSON.parse(storage[StorageEnv.bigDiskPaths])).toEqual([

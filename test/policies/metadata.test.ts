@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_ENFORCEMENT } from "../../policies/defaults";
 import { rules } from "../../policies/rules";
 
-const ADVISORY_RULES = ["hugepages-match-phases", "boot-volume-size", "oci-shape-matches-facts", "no-privileged-slots"];
+const ADVISORY_RULES = ["hugepages-match-phases", "boot-volume-size", "oci-shape-matches-facts", "no-privileged-slots", "group-clean-keeps-up", "worker-open-files", "nfs-mounts-v3"];
 const ALL = [
     "sealer-not-on-boot-disk",
     "slot-cpusets-disjoint",
@@ -35,10 +35,19 @@ const ALL = [
     "nfs-mounts-name-export",
     "nfs-export-covers-members",
     "nfs-worker-ids-match",
+    // What a group could still get wrong unnoticed (issue 21).
+    "group-sector-size-matches",
+    "group-scheduler-matches",
+    "copy-target-mounted",
+    "group-clean-keeps-up",
+    "worker-open-files",
+    "nfs-root-squash-scoped",
+    "nfs-mounts-hard",
+    "nfs-mounts-v3",
 ];
 
 describe("the pack's rules", () => {
-    it("are exactly the bench's thirteen, the production groups' eight and the NFS group's three, each once", () => {
+    it("are exactly the bench's thirteen, the production groups' eight, the NFS group's three and issue 21's eight, each once", () => {
         expect(rules.map((r) => r.name).sort()).toEqual([...ALL].sort());
     });
 
