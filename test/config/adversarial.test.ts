@@ -270,6 +270,13 @@ describe("issue 20: folders root would take over, unit paths, the stack's root, 
         expect(found).toEqual([expect.stringMatching(/^Pulumi\.case\d+\.yaml:\d+:\d+ sshPrivateKey: is a private key no host uses: only ssh and oci targets take one .* Remove it \(pulumi config rm sealbench:sshPrivateKey\), or give a host an ssh or oci target$/)]);
     });
 
+    it("zod's own bounds and words stay out of the messages (item 8)", () => {
+        const huge = problemsOf(stackFile({ hosts: [host({ reservedCpus: -1e300 })] }));
+        expect(huge.filter((p) => p.includes("reservedCpus"))).toEqual([expect.stringMatching(/ hosts\[0\]\.reservedCpus -1e\+300: expected ≥ 0$/)]);
+        expect(problemsOf(stackFile({ hosts: [host({ sealer: true })] }))).toEqual([expect.stringMatching(/:\d+:\d+ hosts\[0\]\.sealer true: expected false or a mapping$/)]);
+        expect(problemsOf(stackFile({ hosts: [host({ reservedCpus: 16, slots: [{ phase: "p2", count: 1 }] })] })).join("\n")).not.toContain("1 slots");
+    });
+
     it("a second YAML document: said in the check's words, not the parser's (item 8)", () => {
         const text = `config:\n  sealbench:sshPrivateKey:\n    secure: v1:AAAA\n  sealbench:hosts:\n    - ${JSON.stringify(host())}\n---\nconfig: {}\n`;
         expect(problemsOf(stackFile({}, text))).toEqual([expect.stringMatching(/:6:1 .*YAML: a second document starts here \(a --- line\); a stack file is one document\. Remove the --- and merge what follows into the config above it$/)]);
