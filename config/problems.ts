@@ -50,12 +50,13 @@ export function formatPath(parts: readonly PathPart[]): string {
 /**
  * `Pulumi.x.yaml:12:7 hosts[0].slots[1].cpuset "40-50": CPUs 40-45 are already in slots[0]`.
  * The one place a problem becomes text (check, plan, its manifest, the pull-request comment):
- * private-key text is never shown, wherever in the problem it is.
+ * private-key text is never shown, wherever in the problem it is, and neither is a URL's user:password.
  */
 export function formatProblem(p: ConfigProblem): string {
     const where = p.file ? `${p.file}${p.line ? `:${p.line}:${p.column}` : ""} ` : "";
     const value = p.hasValue ? ` ${shortJson(p.value)}` : "";
-    return redactPrivateKeys(`${where}${formatPath(p.path)}${value}: ${p.message}`);
+    // A URL's user:password@ is refused (httpUrl), and not shown while it is.
+    return redactPrivateKeys(`${where}${formatPath(p.path)}${value}: ${p.message}`).replace(/(https?:\/\/)[^/\s"@]+@/g, "$1[credentials not shown]@");
 }
 
 function shortJson(v: unknown): string {

@@ -141,7 +141,12 @@ const user = z.strictObject({
 });
 
 const workerPhase = z.enum(WORKER_PHASES);
-const httpUrl = z.string().regex(/^https?:\/\/[^\s/"]+(\/[^\s"]*)?$/, "expected an http(s) URL like http://10.10.19.17:3456");
+const httpUrl = z
+    .string()
+    .regex(/^https?:\/\/[^\s/"]+(\/[^\s"]*)?$/, "expected an http(s) URL like http://10.10.19.17:3456")
+    // The URL is shown in the plan, its --json, the pull-request comment and the preflight's log,
+    // and written into config.toml: it is no place for a password.
+    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), "holds a user name or password (user:secret@): the URL is shown in the plan, the pull-request comment and the preflight's log, and written into config.toml. Give the scheduler's address only (http://10.10.19.17:3456)");
 const worker = z.strictObject({
     groups: z.array(z.int().min(0)).min(1).describe("config.toml group_id: the groups whose tasks this host takes. P1 and P2 of one sector must share a group."),
     schedulerUrl: httpUrl.optional().describe("config.toml scheduler_url; defaults to the group's."),

@@ -247,6 +247,7 @@ describe("issue 20: folders root would take over, unit paths, the stack's root, 
         ["a backslash in worker.dir (item 5)", worker({}, { dir: "/opt/a\\b" }), "and systemd takes it as an escape"],
         ["/etc as worker.dir (item 5)", worker({}, { dir: "/etc" }), 'hosts[0].worker.dir "/etc": is a system folder; the worker step writes config.toml there as root'],
         ["a private key named after a stack key (item 8)", host({ target: { kind: "ssh", address: "10.10.19.17", hostKey: HOST_KEY, privateKey: "hosts" } }), 'hosts[0].target.privateKey "hosts": names one of the stack\'s own keys (root, defaults, hosts, groups); the private key needs a secret key of its own, like sshPrivateKey'],
+        ["credentials in worker.schedulerUrl (LOW)", worker({}, { schedulerUrl: "http://sched:s3cret@10.10.19.17:3456" }), 'hosts[0].worker.schedulerUrl "http://[credentials not shown]@10.10.19.17:3456": holds a user name or password (user:secret@): the URL is shown in the plan, the pull-request comment and the preflight\'s log, and written into config.toml'],
         ["an upper-case user name (item 8)", worker({ user: { name: "Fil" } }), 'hosts[0].user.name "Fil": expected a user name of lowercase letters, digits, _ and -, starting with a letter or _ (useradd\'s rule), like fil'],
     ])("%s", (_case, h, expected) => {
         const found = problemsOf(stackFile({ groups, hosts: [h] }));
@@ -268,6 +269,12 @@ describe("issue 20: folders root would take over, unit paths, the stack's root, 
     it("the default secret in a stack without ssh or oci hosts: said so, not 'did you mean sshPrivateKey?' (item 8)", () => {
         const found = problemsOf(stackFile({ hosts: [{ name: "dev", target: { kind: "local" }, facts: { cpus: 4, memoryGb: 8 }, allowBootDisk: true, storage: [{ kind: "existing", mountPoint: "/mnt/storage" }] }] }));
         expect(found).toEqual([expect.stringMatching(/^Pulumi\.case\d+\.yaml:\d+:\d+ sshPrivateKey: is a private key no host uses: only ssh and oci targets take one .* Remove it \(pulumi config rm sealbench:sshPrivateKey\), or give a host an ssh or oci target$/)]);
+    });
+
+    it("credentials in a group's schedulerUrl are refused there (LOW)", () => {
+        const found = problemsOf(stackFile({ groups: [{ id: 1, schedulerUrl: "http://sched:s3cret@10.10.19.17:3456" }], hosts: [worker()] }));
+        expect(found.some((p) => p.includes('groups[0].schedulerUrl "http://[credentials not shown]@10.10.19.17:3456": holds a user name or password')), found.join("\n")).toBe(true);
+        expect(found.join("\n")).not.toContain("s3cret");
     });
 
     it("zod's own bounds and words stay out of the messages (item 8)", () => {
