@@ -43,6 +43,22 @@ const devicePath = z.string().regex(/^\/dev\/(?!(?:.*\/)?\.\.?(?:\/|$))\S+$/, "e
 const publicKey = z
     .string()
     .regex(/^(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}(?: [^\n]*)?$/, 'expected an OpenSSH public key like "ssh-ed25519 AAAAC3Nza… comment"');
+/**
+ * Why a pinned host key can never connect, or undefined. @pulumi/command 1.2.1 offers only the
+ * pin's own type as host-key algorithm: for an RSA key that is "ssh-rsa" (SHA-1 signatures),
+ * which OpenSSH 8.8 and later refuse, and DSA host keys have been off by default since OpenSSH 7.0.
+ */
+export function hostKeyPinProblem(hostKey: string, address: string | undefined): string | undefined {
+    const type = hostKey.split(" ")[0];
+    const why =
+        type === "ssh-rsa"
+            ? 'for an RSA pin @pulumi/command 1.2.1 offers only SHA-1 "ssh-rsa" signatures, which OpenSSH 8.8 and later refuse'
+            : type === "ssh-dss"
+              ? "OpenSSH has refused DSA host keys by default since 7.0"
+              : undefined;
+    if (!why) return undefined;
+    return `expected an Ed25519 or ECDSA host key (${why}, so no step would connect); pin the host's Ed25519 key: ssh-keyscan -t ed25519 ${address ?? "<the instance's public IP>"}`;
+}
 const cpusetText = z.string().superRefine((text, ctx) => {
     try {
         parseCpuset(text);
@@ -62,15 +78,19 @@ const positiveGb = z.number().positive();
 // ---------------------------------------------------------------------------------------------
 // The schema
 
+function refuseUnusablePin(t: { hostKey?: string; address?: string }, ctx: z.RefinementCtx): void {
+    const problem = t.hostKey === undefined ? undefined : hostKeyPinProblem(t.hostKey, t.address);
+    if (problem) ctx.addIssue({ code: "custom", path: ["hostKey"], message: problem, input: t.hostKey });
+}
 const localTarget = z.strictObject({ kind: z.literal("local") });
 const sshTarget = z.strictObject({
     kind: z.literal("ssh"),
     address: z.string().regex(/^[A-Za-z0-9._:%-]+$/, "expected an IP address or DNS name (letters, digits, . - :), without spaces").describe("IP address or DNS name to reach over SSH."),
     port: z.int().min(1).max(65535).default(22),
     user: z.string().min(1).default("root").describe("SSH login user: root, or a user with passwordless sudo (every step then runs through `sudo -n`)."),
-    hostKey: publicKey.optional().describe("The host's public key (\"ssh-ed25519 AAAA…\"); pinning it is a policy (host-key-pinned)."),
+    hostKey: publicKey.optional().describe("The host's Ed25519 or ECDSA public key (\"ssh-ed25519 AAAA…\", read with ssh-keyscan -t ed25519 <address> and checked out of band); compared with the key the host offers before the first step. An ssh-rsa or ssh-dss pin is refused: it could never connect. Pinning it is a policy (host-key-pinned)."),
     privateKey: configKeyName.default("sshPrivateKey").describe("Name of the secret config key that holds the private key. Defaults to sshPrivateKey."),
-});
+}).superRefine(refuseUnusablePin);
 const ociBlockVolume = z.strictObject({
     name: hostName,
     sizeGb: z.int().min(50).max(32768), // GB, OCI's limits
@@ -91,9 +111,9 @@ const ociTarget = z.strictObject({
     user: z.string().min(1).default("opc").describe("The image's login user, with passwordless sudo (Oracle Linux: opc, Ubuntu: ubuntu); every step runs through `sudo -n`. Defaults to opc."),
     sshPublicKey: publicKey.describe("Public key put in the instance's ssh_authorized_keys."),
     privateKey: configKeyName.default("sshPrivateKey"),
-    hostKey: publicKey.optional(),
+    hostKey: publicKey.optional().describe("The instance's Ed25519 or ECDSA host key, once known (the key cloud-init wrote); checked as for an ssh target."),
     blockVolumes: z.array(ociBlockVolume).default([]).describe("Block volumes attached over iSCSI (bare metal has no paravirtualized attachment) and mounted."),
-});
+}).superRefine(refuseUnusablePin);
 const target = z.discriminatedUnion("kind", [localTarget, sshTarget, ociTarget]);
 
 const facts = z.strictObject({

@@ -3,8 +3,8 @@
 // already mounted under the stack's root (storage: existing, checked by the boot-disk guard).
 // Every host step runs through remote.Command with the pinned host key and the private key from a
 // secret config key; the bench image and the slot go through the Docker provider over `ssh://`
-// (the system ssh, the key in an agent). Then: a no-op preview, a wrong host key refused before
-// any command runs, and `pulumi destroy` undoing it all.
+// (the system ssh, the key in an agent). Then: a no-op preview, a wrong host key refused in
+// seconds by the key check before any remote command runs, and `pulumi destroy` undoing it all.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -218,10 +218,18 @@ describeSsh("an ssh stack under the real engine, against sshd in a network names
         await setPrivateKey(copy, "wrongkey", host.clientKeyFile);
         const logBefore = host.log();
         const rootBefore = listTree(host.root);
+        const started = Date.now();
         const r = await copy.pulumi("up", "--yes", "--stack", "wrongkey", "--policy-pack", "policies", "--policy-pack-config", POLICY_CONFIG);
+        const seconds = (Date.now() - started) / 1000;
         expect(r.status, r.output).not.toBe(0);
-        // The gate, the first step, fails at the handshake: nothing after it is attempted.
-        expect(r.output).toMatch(/command:remote:Command \(far-ready\):\s*\n\s*error: ssh: handshake failed: host key mismatch for 10\.203\.\d+\.2:22: the server presented ssh-ed25519 SHA256:/);
+        // The key check on this machine, before the first remote step, names both keys at once —
+        // whichever command provider runs the remote steps (upstream's would retry a mismatch
+        // 120 times in the wait step, ~10 minutes). The whole `up` (program and policies included).
+        expect(r.output).toMatch(
+            /command:local:Command \(far-host-key\):\s*\n\s*error: exit status 1: running [^\n]*\n\s*host-key: host far: host key mismatch at 10\.203\.\d+\.2:22: expected ssh-ed25519 SHA256:\S+ \(target\.hostKey\), offered ssh-ed25519 SHA256:\S+\./,
+        );
+        expect(r.output).toContain(`expected ssh-ed25519 ${host.fingerprint(other)} (target.hostKey), offered ssh-ed25519 ${host.fingerprint(host.hostKeyFile)}.`);
+        expect(seconds).toBeLessThan(120);
         // No session was opened and nothing was written under the root.
         const newLog = host.log().slice(logBefore.length);
         expect(sessions(newLog)).toBe(0);

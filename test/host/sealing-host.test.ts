@@ -11,6 +11,7 @@ import { dockerHost, knownHostsLine } from "../../components/host-docker";
 import { cloudInit } from "../../components/oci-instance";
 import { hostAccess } from "../../components/sealing-host";
 import { parseDockerRoot } from "../../components/steps/docker-engine";
+import { HostKeyEnv, KEY_WAIT_SECONDS } from "../../components/steps/host-key";
 import { hostFactsEnv } from "../../components/steps/facts";
 import { hugepagesEnv } from "../../components/steps/hugepages";
 import { layoutEnv } from "../../components/steps/layout";
@@ -132,6 +133,23 @@ describe("SealingHost, ssh target", async () => {
         expectChain(rs, names);
     });
 
+    it("checks the pinned host key from this machine before the wait step, with no secret", () => {
+        const key = byName(rs, "s1-host-key");
+        expect(key.type).toBe("command:local:Command");
+        expect(env(key)).toMatchObject({
+            [StepEnv.host]: "s1",
+            [HostKeyEnv.address]: "198.51.100.7",
+            [HostKeyEnv.port]: "2222",
+            [HostKeyEnv.pin]: HOST_KEY,
+            [HostKeyEnv.wait]: String(KEY_WAIT_SECONDS.ssh),
+            [StepEnv.script]: "host-key.sh",
+        });
+        expect(key.secretInputs).toEqual([]);
+        expect(byName(rs, "s1-ready").dependsOn).toContain(key.urn);
+        // A local command on the operator's machine: it never reaches the host but through ssh-keyscan.
+        expect(key.plainInputs.connection).toBeUndefined();
+    });
+
     it("keeps the private key secret everywhere and pins the host key", () => {
         const remote = rs.filter((r) => r.type === "command:remote:Command");
         expect(remote.length).toBeGreaterThanOrEqual(6);
@@ -202,6 +220,11 @@ describe("SealingHost, oci target", async () => {
         expect(attach.plainInputs).toMatchObject({ attachmentType: "iscsi", volumeId: "o1-volume-data-id", instanceId: "o1-instance-id" });
         const ready = byName(rs, "o1-ready");
         expect(ready.dependsOn).toContain(byName(rs, "o1-instance").urn);
+        // The key check waits for the instance, reads its public IP, and waits long for it to boot.
+        const key = byName(rs, "o1-host-key");
+        expect(key.dependsOn).toContain(byName(rs, "o1-instance").urn);
+        expect(ready.dependsOn).toContain(key.urn);
+        expect(env(key)).toMatchObject({ [HostKeyEnv.address]: "203.0.113.10", [HostKeyEnv.port]: "22", [HostKeyEnv.wait]: String(KEY_WAIT_SECONDS.oci) });
         expect((ready.plainInputs.connection as Record<string, unknown>).host).toBe("203.0.113.10");
         expect((ready.plainInputs.connection as Record<string, unknown>).dialErrorLimit).toBe(120);
         const iscsi = byName(rs, "o1-iscsi");
@@ -249,10 +272,10 @@ describe("host roles: each part of a host only when the stack asks for it", asyn
     const { resources: benchRs } = await runProgram(config([bench]));
 
     it("a host without slots gets its host steps and nothing of a bench: no Docker step, provider, image, slot user, containers or sweep", () => {
-        expect(names(prod).sort()).toEqual(["prod-facts", "prod-hugepages", "prod-layout", "prod-mounts", "prod-parameters", "prod-ready"]);
+        expect(names(prod).sort()).toEqual(["prod-facts", "prod-host-key", "prod-hugepages", "prod-layout", "prod-mounts", "prod-parameters", "prod-ready"]);
         const types = typesOf(prod);
         for (const t of ["docker:index/container:Container", "docker:index/remoteImage:RemoteImage", "pulumi:providers:docker"]) expect(types.has(t), t).toBe(false);
-        expectChain(prod, ["prod-ready", "prod-facts", "prod-mounts", "prod-layout", "prod-parameters", "prod-hugepages"]);
+        expectChain(prod, ["prod-host-key", "prod-ready", "prod-facts", "prod-mounts", "prod-layout", "prod-parameters", "prod-hugepages"]);
     });
 
     it("a host with `sealer: false` lays out no /sealer tree and does not guard a folder nobody uses", () => {
@@ -267,7 +290,7 @@ describe("host roles: each part of a host only when the stack asks for it", asyn
 
     it("a host with neither slots nor a sealer tree has no layout step at all", async () => {
         const { resources } = await runProgram(config([{ ...production, name: "bare", sealer: false }]));
-        expect(names(resources).sort()).toEqual(["bare-facts", "bare-hugepages", "bare-mounts", "bare-parameters", "bare-ready"]);
+        expect(names(resources).sort()).toEqual(["bare-facts", "bare-host-key", "bare-hugepages", "bare-mounts", "bare-parameters", "bare-ready"]);
     });
 });
 
