@@ -26,6 +26,8 @@ SEALBENCH_STEP=${SEALBENCH_STEP:-mounts}
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
 # shellcheck source=lib/disk.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/disk.sh" # sealbench:inline
+# shellcheck source=lib/paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/paths.sh" # sealbench:inline
 
 action=$(action_arg "${1:-}")
 require_env SEALBENCH_HOST
@@ -113,6 +115,12 @@ for i in "${!kinds[@]}"; do
     esac
 done
 
+# Every mount point's path is root's alone, checked before the first mount.
+for point in "${points[@]}"; do
+    fixed_dir "$point" "mount point" check
+done
+cd /
+
 # Where a folder will live once the declared mounts are in place: the deepest declared mount
 # above it, else whatever holds it now.
 planned_device() {
@@ -151,7 +159,8 @@ for i in "${!kinds[@]}"; do
     point=${points[$i]} source=${sources[$i]}
     case "${kinds[$i]}" in
         existing)
-            mkdir -p "$point"
+            fixed_dir "$point" "mount point" create
+            cd /
             continue
             ;;
         block)
@@ -185,7 +194,10 @@ for i in "${!kinds[@]}"; do
         timeout -k 5 "$nfs_timeout" stat -f -- "$point" >/dev/null ||
             die "NFS share $current on $point does not answer within $nfs_timeout s on host $SEALBENCH_HOST; is its server up?"
     fi
-    mkdir -p "$point"
+    # mount and fstab name the point again at every boot: its path must be root's alone (a
+    # mount point under the worker's tree could be swapped for a link to /etc).
+    fixed_dir "$point" "mount point" create
+    cd /
     if [ -z "$current" ]; then
         rc=0
         if [ "$fstype" = nfs ]; then

@@ -3,7 +3,7 @@
 // network namespace, test/e2e/ssh-host.ts) a transfer cut at a third resumed from where it
 // stopped, with the stack read from a state made of the offline plan of an ssh stack file (the
 // labels and environment the real components write).
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -14,7 +14,7 @@ import { planStackFile } from "../../plan/plan";
 import { collect } from "../../report/collect";
 import type { HostFacts } from "../../report/facts";
 import { LocalAccess, SshAccess } from "../../report/host-access";
-import { targetsFromState } from "../../report/stack-state";
+import { SshConnection, targetsFromState } from "../../report/stack-state";
 import { P2, p2Log, P4_LOG } from "../benchy/notes-logs";
 import { NamespaceSshHost, sshHostMissing } from "../e2e/ssh-host";
 import { describeNeeding } from "../support/docker";
@@ -139,17 +139,11 @@ const describePulumi = describeNeeding(
     spawnSync("pulumi", ["version"], { env: PULUMI_ENV, stdio: "ignore" }).status === 0 ? undefined : "no `pulumi` on PATH (.ci/run puts the engine built by .ci/engine.sh there)",
 );
 
-describeSsh("collect over SSH, detached on the host and resumed", () => {
-    const host = new NamespaceSshHost();
-    let statePath: string;
-    let logDirs: string[];
-
-    beforeAll(async () => {
-        await host.start();
-        const stackFile = path.join(tmp, "Pulumi.bench.yaml");
-        fs.writeFileSync(
-            stackFile,
-            `config:
+/** The stack of one ssh bench host (two p2 slots and a p34 one) reached at `host`, written to `file`. */
+function benchStackFile(file: string, host: NamespaceSshHost): string {
+    fs.writeFileSync(
+        file,
+        `config:
   sealbench:root: ${host.root}
   sealbench:sshPrivateKey:
     secure: v1:never-decrypted-by-the-plan
@@ -179,7 +173,19 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
           count: 1
           proofThreads: 2
 `,
-        );
+    );
+    return file;
+}
+
+describeSsh("collect over SSH, detached on the host and resumed", () => {
+    const host = new NamespaceSshHost();
+    let statePath: string;
+    let logDirs: string[];
+
+    beforeAll(async () => {
+        await host.start();
+        const stackFile = path.join(tmp, "Pulumi.bench.yaml");
+        benchStackFile(stackFile, host);
         const state = await stateOfStack(stackFile, fs.readFileSync(host.clientKeyFile, "utf8"));
         statePath = path.join(tmp, "bench.json");
         fs.writeFileSync(statePath, JSON.stringify(state));
@@ -237,7 +243,7 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
         expect(offsets.at(-1)).toBe(total);
         // Nothing left behind: no partial here, no archive on the host.
         expect(fs.readdirSync(stateDir)).toEqual([]);
-        expect(fs.readdirSync("/var/tmp/sealbench-collect").filter((f) => f.startsWith(kept.replace(/\.part$/, "")))).toEqual([]);
+        expect(fs.readdirSync("/var/tmp/sealbench-collect-0").filter((f) => f.startsWith(kept.replace(/\.part$/, "")))).toEqual([]);
 
         // The same logs read in place make the same archive, byte for byte.
         const local = await collect("bench", [{ facts: t.facts, access: new LocalAccess() }], path.join(tmp, "ssh-local"));
@@ -278,7 +284,7 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
         try {
             expect(access.remote("start", key, dir).trim()).toBe("building");
             // The SSH session that started it is over; the builder is still at work, its own session leader.
-            const pid = fs.readFileSync(`/var/tmp/sealbench-collect/${key}.pid`, "utf8").trim();
+            const pid = fs.readFileSync(`/var/tmp/sealbench-collect-0/${key}.pid`, "utf8").trim();
             const [sid] = execFileSync("ps", ["-o", "sid=,ppid=", "-p", pid], { encoding: "utf8" }).trim().split(/\s+/);
             expect(sid).toBe(pid);
             expect(access.remote("status", key).trim()).toBe("building");
@@ -294,7 +300,7 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
             access.close();
             fs.rmSync(path.join(host.root, "big"), { recursive: true, force: true });
         }
-        expect(fs.readdirSync("/var/tmp/sealbench-collect").filter((f) => f.startsWith(key))).toEqual([]);
+        expect(fs.readdirSync("/var/tmp/sealbench-collect-0").filter((f) => f.startsWith(key))).toEqual([]);
     });
 
         describePulumi("through the Pulumi CLI", () => {
@@ -335,6 +341,195 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
     });
 });
 
+describeSsh("collect against a hostile host or a hostile user on it (issue 20, items 3 and 6)", () => {
+    const host = new NamespaceSshHost();
+    const dir = path.join(tmp, "hostile");
+    // An unprivileged uid on the host: it may write /var/tmp (and anything it owns), nothing else.
+    const uid = 64000 + (process.pid % 1000);
+    const asUser = (snippet: string) => execFileSync("setpriv", ["--reuid", String(uid), "--regid", String(uid), "--clear-groups", "sh", "-c", snippet], { encoding: "utf8" });
+    let conn: SshConnection;
+    let hostile: SshConnection;
+    let logDir: string;
+    /** What the hostile host does next, and what it was asked. */
+    const mode = (m: string) => fs.writeFileSync(path.join(dir, "mode"), m);
+    const asked = () => (fs.existsSync(path.join(dir, "asked")) ? fs.readFileSync(path.join(dir, "asked"), "utf8") : "");
+
+    beforeAll(async () => {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.chmodSync(tmp, 0o755);
+        fs.chmodSync(dir, 0o755);
+        await host.start();
+        const key = (f: string) => fs.readFileSync(f, "utf8");
+        conn = { host: host.address, port: host.port, user: host.user, hostKey: host.hostKey, privateKey: key(host.clientKeyFile) };
+        // The hostile host: a key of its own whose login runs this instead of what collect sends
+        // (sshd's forced command): it answers collect's commands as a compromised host could.
+        const bomb = path.join(dir, "bomb.tar");
+        execFileSync("sh", ["-c", `head -c ${64 << 20} /dev/zero | gzip -1 > "${bomb}"`]);
+        const bombSha = crypto.createHash("sha256").update(fs.readFileSync(bomb)).digest("hex");
+        const small = crypto.createHash("sha256").update("x").digest("hex");
+        const script = path.join(dir, "hostile.sh");
+        fs.writeFileSync(
+            script,
+            `#!/bin/sh
+cat >/dev/null
+set -- $SSH_ORIGINAL_COMMAND
+while [ "$1" != -- ]; do shift; done
+echo "$2" >> "${dir}/asked"
+case "$(cat "${dir}/mode"):$2" in
+    flood:start) echo "ready 1000 ${small}" ;;
+    flood:fetch) head -c 300000000 /dev/zero ;;
+    huge:start) echo "ready 5000000000 ${small}" ;;
+    bomb:start) echo "ready $(stat -c %s "${bomb}") ${bombSha}" ;;
+    bomb:fetch) cat "${bomb}" ;;
+    escapes:start) printf 'missing /x\\033]0;owned\\007\\033[2J\\nnone\\n' ;;
+    slow:start) echo "ready 1000 ${small}" ;;
+    slow:fetch) sleep 120 ;;
+esac
+`,
+            { mode: 0o755 },
+        );
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "hostile", "-f", path.join(dir, "hostile_key")]);
+        fs.appendFileSync(path.join(host.dir, "authorized_keys"), `command="${script}" ${key(path.join(dir, "hostile_key.pub"))}`);
+        hostile = { ...conn, privateKey: key(path.join(dir, "hostile_key")) };
+        logDir = path.join(host.root, "logs-a");
+        writeLogs(logDir, { "benchy-p2-2cpu-1.log": p2Log(P2[4][1], P2[4][2]) });
+    }, 120_000);
+
+    afterAll(async () => {
+        await host.stop();
+    });
+
+    it("the archive folder another user made, holding links to root's files: refused naming it, nothing written through the links (item 3)", () => {
+        // The folder collect is told to use is the user's, as /var/tmp/sealbench-collect was
+        // anyone's to make first; the key of a set of folders is easy to compute.
+        const theirs = path.join(dir, "theirs");
+        const victims = ["passwd", "shadow", "sudoers"].map((n) => path.join(dir, `victim-${n}`));
+        for (const v of victims) fs.writeFileSync(v, "root's file\n", { mode: 0o644 });
+        const key = "00000000000000a3";
+        fs.mkdirSync(theirs, { mode: 0o755 });
+        fs.chownSync(theirs, uid, uid);
+        asUser(`ln -s ${victims[0]} ${theirs}/${key}.pid && ln -s ${victims[1]} ${theirs}/${key}.sha256.tmp && ln -s ${victims[2]} ${theirs}/${key}.tmp`);
+        const access = new SshAccess(conn, { stateDir: path.join(dir, "partial-a"), remoteDir: theirs });
+        try {
+            expect(() => access.remote("start", key, logDir)).toThrow(`collect: the collect folder ${theirs} belongs to uid ${uid} with mode 755: another user could plant links in it, and root writes there by name. Fix: chown root:root '${theirs}' && chmod 0755 '${theirs}'`);
+        } finally {
+            access.close();
+        }
+        // Give a builder that would have started the time to write.
+        execFileSync("sleep", ["1"]);
+        for (const v of victims) expect({ v, text: fs.readFileSync(v, "utf8") }).toEqual({ v, text: "root's file\n" });
+    });
+
+    it("a forged archive waiting in a folder another user made first in a sticky folder (like /var/tmp): refused, not taken for the host's logs (item 3)", async () => {
+        const sticky = path.join(dir, "var-tmp");
+        fs.mkdirSync(sticky, { mode: 0o1777 });
+        fs.chmodSync(sticky, 0o1777);
+        const work = path.join(sticky, "sealbench-collect");
+        const dirs = [logDir];
+        const key = crypto.createHash("sha256").update(dirs.join("\n")).digest("hex").slice(0, 16);
+        const forged = path.join(dir, "forged");
+        writeLogs(path.join(forged, logDir.slice(1)), { "benchy-p2-2cpu-1.log": "seal_pre_commit_phase2: start\nforged\n" });
+        execFileSync("tar", ["-C", forged, "-cf", path.join(dir, "forged.tar"), logDir.slice(1)]);
+        const sha = crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, "forged.tar"))).digest("hex");
+        asUser(`mkdir -m 755 ${work} && cp ${dir}/forged.tar ${work}/${key}.tar && echo ${sha} > ${work}/${key}.sha256`);
+        const access = new SshAccess(conn, { stateDir: path.join(dir, "partial-b"), remoteDir: work });
+        try {
+            await expect(access.fetchFolders(dirs)).rejects.toThrow(`collect: the collect folder ${work}: ${work} belongs to uid ${uid}, not to root or this user, in ${sticky}, where anyone may make a name first (to catch what root writes there). Remove it (rm -rf '${work}') and run again`);
+        } finally {
+            access.close();
+        }
+    });
+
+    it("a folder it makes is private: the login user's, mode 0700 (item 3)", async () => {
+        const fresh = path.join(dir, "fresh", "sealbench-collect-0");
+        const access = new SshAccess(conn, { stateDir: path.join(dir, "partial-c"), remoteDir: fresh });
+        try {
+            const fetched = await access.fetchFolders([logDir]);
+            expect([...fetched.files.keys()]).toEqual([`${logDir}/benchy-p2-2cpu-1.log`]);
+        } finally {
+            access.close();
+        }
+        const st = fs.lstatSync(fresh);
+        expect({ dir: st.isDirectory(), uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ dir: true, uid: 0, mode: "700" });
+    });
+
+    it("a host sending 300 MB for a 1000-byte announcement is stopped at 1000 bytes, nothing kept (item 6)", async () => {
+        mode("flood");
+        const stateDir = path.join(dir, "partial-flood");
+        const access = new SshAccess(hostile, { stateDir });
+        const t0 = Date.now();
+        try {
+            await expect(access.fetchFolders([logDir])).rejects.toThrow(/^collect on root@[0-9.]+:22: the host sent more than the 1000 bytes it announced; stopped at \d+, and the partial download is discarded$/);
+        } finally {
+            access.close();
+        }
+        expect(fs.readdirSync(stateDir).filter((f) => f.endsWith(".part"))).toEqual([]);
+        // Read 300 MB, it would take seconds more (and the memory to hold them).
+        expect(Date.now() - t0).toBeLessThan(10_000);
+    });
+
+    it("an announcement above the limit is refused before any byte is fetched (item 6)", async () => {
+        mode("huge");
+        fs.rmSync(path.join(dir, "asked"), { force: true });
+        const access = new SshAccess(hostile, { stateDir: path.join(dir, "partial-huge") });
+        try {
+            await expect(access.fetchFolders([logDir])).rejects.toThrow("the host announces an archive of 5000000000 bytes, more than the 268435456 (256 MiB) collect reads into memory; nothing was fetched. SEALBENCH_MAX_ARCHIVE_MB raises the limit");
+        } finally {
+            access.close();
+        }
+        expect(asked().trim().split("\n")).toEqual(["start"]);
+    });
+
+    it("a gzip bomb for an archive is refused at the limit, not unpacked whole (item 6)", async () => {
+        mode("bomb");
+        const access = new SshAccess(hostile, { stateDir: path.join(dir, "partial-bomb"), maxArchiveBytes: 1 << 20 });
+        try {
+            await expect(access.fetchFolders([logDir])).rejects.toThrow(/:[0-9a-f]{16}\.tar: unpacks to more than 1048576 bytes \(1 MiB\), the most an archive may hold; a bench's logs are far smaller \(a gzip bomb\?\)/);
+        } finally {
+            access.close();
+        }
+    });
+
+    describe("npm run collect against it", () => {
+        let stateFile: string;
+        const privateTmp = path.join(dir, "tmp");
+        beforeAll(async () => {
+            fs.mkdirSync(privateTmp);
+            const state = await stateOfStack(benchStackFile(path.join(dir, "Pulumi.bench.yaml"), host), hostile.privateKey);
+            stateFile = path.join(dir, "bench.json");
+            fs.writeFileSync(stateFile, JSON.stringify(state));
+        }, 60_000);
+
+        it("terminal escape sequences from the host are printed escaped (LOW)", () => {
+            mode("escapes");
+            const r = spawnSync("npx", ["tsx", "bin/collect.ts", "--state", stateFile, "--out", path.join(dir, "out-escapes")], { encoding: "utf8" });
+            expect(r.status, r.stderr).toBe(0);
+            expect(r.stderr).toContain("collect: no log folder bm1:/x\\x1b]0;owned\\x07\\x1b[2J (has that slot run?)");
+            expect(r.stderr).not.toMatch(/[\u001b\u0007]/);
+        });
+
+        it("Ctrl-C during the transfer: the key copy is removed (LOW)", async () => {
+            mode("slow");
+            fs.rmSync(path.join(dir, "asked"), { force: true });
+            const child = spawn(path.resolve("node_modules/.bin/tsx"), ["bin/collect.ts", "--state", stateFile, "--out", path.join(dir, "out-slow")], { env: { ...process.env, TMPDIR: privateTmp }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+            let stderr = "";
+            child.stderr!.on("data", (d) => (stderr += d));
+            const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+            // Wait for the fetch to start: the key copy exists and the host was asked to fetch.
+            const keyCopies = () => fs.readdirSync(privateTmp).filter((f) => f.startsWith("sealbench-collect-ssh-"));
+            for (let i = 0; i < 300 && !(asked().includes("fetch") && keyCopies().length > 0); i++) await new Promise((r) => setTimeout(r, 100));
+            expect(keyCopies()).toHaveLength(1);
+            // What a terminal does on Ctrl-C: SIGINT to the whole foreground process group.
+            process.kill(-child.pid!, "SIGINT");
+            const code = await exited;
+            expect(stderr).toContain("collect: stopped by SIGINT; run collect again to resume the transfer");
+            expect(code).toBe(130);
+            // (tsx keeps its own cache there, tsx-<uid>.)
+            expect(keyCopies()).toEqual([]);
+        }, 60_000);
+    });
+});
+
 describe("collect's errors", () => {
     it("a state without the hosts output, or an encrypted key, says what is missing", () => {
         expect(() => targetsFromState("s", { deployment: { resources: [] } })).toThrow('stack s: no "hosts" output in the state; has `pulumi up` run for this stack?');
@@ -352,7 +547,7 @@ describe("collect's errors", () => {
     });
 
     it("the host side, report/scripts/collect-remote.sh, is shellcheck-clean", () => {
-        const r = spawnSync("shellcheck", ["report/scripts/collect-remote.sh"], { encoding: "utf8" });
+        const r = spawnSync("shellcheck", ["-x", "report/scripts/collect-remote.sh"], { encoding: "utf8" });
         expect(r.error, "shellcheck is not installed (.ci/run installs it)").toBeUndefined();
         expect(r.stdout).toBe("");
         expect(r.status).toBe(0);
