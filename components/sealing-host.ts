@@ -7,8 +7,9 @@
 // (a new instance with block volumes over iSCSI, gated on a wait step).
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
-// Types only: the OCI SDK (over 100 MB) is loaded only by a stack that has an OCI host.
+// Types only: the OCI SDK (over 100 MB) is loaded only by a stack that has an OCI host (ociHost).
 import type * as oci from "@pulumi/oci";
+import { ociHost } from "./oci-instance";
 import * as pulumi from "@pulumi/pulumi";
 import { HostArgsError } from "../config/problems";
 import { ResolvedGroup, ResolvedHost } from "../config/resolved";
@@ -80,7 +81,6 @@ export class SealingHost extends pulumi.ComponentResource {
         } else {
             const target = access.target;
             if (target.kind === "oci") {
-                const { ociHost } = require("./oci-instance") as typeof import("./oci-instance");
                 const made = ociHost(name, host.name, target, child);
                 this.instance = made.instance;
                 ctx.attachments = made.attachments;

@@ -10,6 +10,7 @@ import { HostFactsEnv, StepEnv, StorageEnv } from "../../contract/keys";
 import { dockerHost, knownHostsLine } from "../../components/host-docker";
 import { cloudInit } from "../../components/oci-instance";
 import { hostAccess } from "../../components/sealing-host";
+import { tableField } from "../../components/host-command";
 import { parseDockerRoot } from "../../components/steps/docker-engine";
 import { HostKeyEnv, KEY_WAIT_SECONDS } from "../../components/steps/host-key";
 import { hostFactsEnv } from "../../components/steps/facts";
@@ -317,10 +318,10 @@ describe("SealingHost plain functions", () => {
         expect(hostFactsEnv(host)[HostFactsEnv.numaNodes]).toBe("[]");
     });
 
-    it("refuses a folder the line tables cannot carry", () => {
-        const odd = resolveStack({ hosts: [{ ...sshHost, sealer: { root: "/seal|er" } }], sshPrivateKey: KEY }).hosts[0];
-        expect(() => storageEnv(odd)).toThrow('folder "/seal|er" contains "|" or a newline, which the host scripts cannot take');
-        expect(() => storageEnv(odd)).toThrow(HostArgsError);
+    it("refuses a folder the line tables cannot carry: the config check first, the table itself too", () => {
+        expect(() => resolveStack({ hosts: [{ ...sshHost, sealer: { root: "/seal|er" } }], sshPrivateKey: KEY })).toThrow('hosts[0].sealer.root "/seal|er": has "|" (U+007C) at character 6');
+        expect(() => tableField("/seal|er", "folder")).toThrow('folder "/seal|er" contains "|" or a newline, which the host scripts cannot take');
+        expect(() => tableField("/sealer\nx", "folder")).toThrow(HostArgsError);
     });
 
     // The image's package names: Oracle Linux and RHEL name the tools iscsi-initiator-utils and
