@@ -115,9 +115,10 @@ for i in "${!kinds[@]}"; do
     esac
 done
 
-# Every mount point's path is root's alone, checked before the first mount.
-for point in "${points[@]}"; do
-    fixed_dir "$point" "mount point" check
+# Every mount point's path is root's alone, checked before the first mount (an existing mount
+# is only made sure of as a folder: nothing mounts it by name later).
+for i in "${!kinds[@]}"; do
+    [ "${kinds[$i]}" = existing ] || fixed_dir "${points[$i]}" "mount point" check
 done
 cd /
 
@@ -159,7 +160,8 @@ for i in "${!kinds[@]}"; do
     point=${points[$i]} source=${sources[$i]}
     case "${kinds[$i]}" in
         existing)
-            fixed_dir "$point" "mount point" create
+            # Made, if missing, without following a link another user planted (lib/paths.sh).
+            safe_mkdir "$point"
             cd /
             continue
             ;;
