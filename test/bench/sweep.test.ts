@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { environmentOf, seen } from "../../contract/resources";
 import { parseSweepTotals, sweepEnv } from "../../components/overlay-sweep";
 import { loadStackFile } from "../../config/stack-file";
 import { runProgram } from "../../plan/run-program";
@@ -41,7 +42,7 @@ describe("sweep totals", () => {
         const { stack, file } = loadStackFile("Pulumi.dev.yaml");
         const run = await runProgram(file);
         const step = run.resources.find((r) => r.name === "dev-overlay-run")!;
-        expect((step.inputs.environment as Record<string, string>).SEALBENCH_SWEEP_LABELS).toBe("sealbench.managed=true\nsealbench.host=dev");
+        expect(environmentOf(seen(step)).get("SEALBENCH_SWEEP_LABELS")).toBe("sealbench.managed=true\nsealbench.host=dev");
         const slot = run.resources.find((r) => r.name === "dev-bench-p2-1")!;
         expect(slot.inputs.labels).toEqual(expect.arrayContaining([{ label: "sealbench.managed", value: "true" }, { label: "sealbench.host", value: stack.hosts[0].name }]));
     });

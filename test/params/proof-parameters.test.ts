@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { resolveStack } from "../../config/resolve";
 import { HostInput } from "../../config/schema";
 import { scriptCommand } from "../../components/host-command";
+import { parseStepCommand } from "../../contract/step-command";
 import { parametersStepArgs } from "../../components/steps/parameters";
 import { filesText, parametersEnv } from "../../components/steps/parameters";
 import { loadManifest, neededFiles, parseManifest, porepFiles } from "../../config/parameters-manifest";
@@ -161,8 +162,9 @@ describe("parametersEnv", () => {
         const step = parametersStepArgs(h);
         expect(step.script).toBe("parameters.sh");
         expect(step.rerunOn).toEqual([JSON.stringify(step.env)]);
-        const text = Buffer.from(/'([A-Za-z0-9+/=]+)'/.exec(scriptCommand("parameters.sh", step.env as Record<string, string>, "create"))![1], "base64").toString();
-        expect(text).toContain(`export SEALBENCH_PARAMS_FILES='${parametersEnv(h).SEALBENCH_PARAMS_FILES}'`);
+        const parts = parseStepCommand(scriptCommand("parameters.sh", step.env as Record<string, string>, "create"))!;
+        expect(parts.env.get("SEALBENCH_PARAMS_FILES")).toBe(parametersEnv(h).SEALBENCH_PARAMS_FILES);
+        const text = parts.script;
         // The helper is inlined: the host gets one self-contained text.
         expect(text).toContain("params_fetch_one() {");
         expect(text).not.toContain("sealbench:inline");
