@@ -235,6 +235,12 @@ const parameters = z.strictObject({
         .min(1)
         .refine((m) => path.isAbsolute(m) || !path.normalize(m).startsWith(".."), "expected a file inside the project, like parameters.json (or an absolute path)")
         .default("parameters.json").describe("parameters.json (name → cid, digest, sector_size), relative to the project."),
+    connections: z
+        .int()
+        .min(1)
+        .max(16)
+        .default(4)
+        .describe("HTTP connections per file: a big file is fetched in that many byte ranges at once (a public gateway serves each connection slowly), one stream where the gateway has no ranges. Defaults to 4."),
 });
 
 const image = z.strictObject({

@@ -136,7 +136,10 @@ describe("parametersEnv", () => {
             SEALBENCH_PARAMS_GATEWAY: "https://gw.example/ipfs/",
             SEALBENCH_PARAMS_FILES: filesText(neededFiles(h, manifest)),
             SEALBENCH_PARAMS_UNIT: "sealbench-params-h1",
+            SEALBENCH_PARAMS_CONNECTIONS: "4",
         });
+        expect(parametersEnv(host([{ phase: "p34", count: 1 }], { parameters: { connections: 1 } })).SEALBENCH_PARAMS_CONNECTIONS).toBe("1");
+        expect(() => host([{ phase: "p34", count: 1 }], { parameters: { connections: 0 } })).toThrow(/parameters\.connections/);
         expect(env.SEALBENCH_PARAMS_FILES.split("\n")).toEqual([
             "v28-stacked-proof-of-replication-merkletree-poseidon_hasher-8-8-0-sha256_hasher-82a357d2f2ca81dc61bb45f4a762807aedee1b0a53fd6c4e77b46a01bfef7820.params QmengpM684XLQfG8754ToonszgEg2bQeAGUan5uXTHUQzJ 6a388072a518cf46ebd661f5cc46900a",
             "v28-stacked-proof-of-replication-merkletree-poseidon_hasher-8-8-0-sha256_hasher-82a357d2f2ca81dc61bb45f4a762807aedee1b0a53fd6c4e77b46a01bfef7820.vk Qmf93EMrADXAK6CyiSfE8xx45fkMfR3uzKEPCvZC1n2kzb 0c7b4aac1c40fdb7eb82bc355b41addf",
