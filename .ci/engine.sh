@@ -42,7 +42,9 @@ install_providers() {
     short=${name#pulumi-resource-}
     dest="${PULUMI_HOME:-$HOME/.pulumi}/plugins/$kind-$short-v$version/$name"
     cmp -s "$bin/../plugins/$name" "$dest" && continue
-    "$bin/pulumi" plugin install "$kind" "$short" "$version" --file "$bin/../plugins/$name" >&2
+    # --reinstall: without it a plugin of the same version already there (an earlier key's) is
+    # kept, and the engine would run that one, not this build's.
+    "$bin/pulumi" plugin install "$kind" "$short" "$version" --reinstall --file "$bin/../plugins/$name" >&2
   done
 }
 
@@ -71,9 +73,11 @@ for entry in "${plugins[@]}"; do
   echo "engine: built $name in $((SECONDS - t0)) s" >&2
 done
 # Our own plugins' tests, before anything is kept: the command provider's (a fake engine, an
-# in-process SSH server) and the Docker provider's name check, which reads the npm SDK from
-# node_modules (npm ci first): every input it sends must map to a Terraform attribute.
+# in-process SSH server), the language host's (the real node against stand-in SDK entry points)
+# and the Docker provider's name check, which reads the npm SDK from node_modules (npm ci first):
+# every input it sends must map to a Terraform attribute.
 (cd "$modules/command" && go test -trimpath -count=1 ./... >&2)
+(cd "$modules/language-nodejs" && go test -trimpath -count=1 ./... >&2)
 (cd "$modules/docker" && go test -trimpath -tags no_compose -count=1 . >&2)
 touch "$work/bin/.complete"
 # Rename last, so an interrupted build is never taken for a finished one.

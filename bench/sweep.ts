@@ -2,11 +2,14 @@
 // `find / -name ".tmp*" -exec du -sch {} \;`, on the same synthetic tree: a Docker data root
 // (plain folders overlay2/<id>/diff: 200 container layers, some running, and 100 image layers,
 // over 100k files) beside a large unrelated tree (the NFS /sealer the notes' find also walked).
-// Both run in report mode (the sweep's dry run; find only lists), warmed up, median of 5.
-// `du -B1` stands in for `du -h` on the find side so that both sides' bytes can be compared exactly.
-// Last line: `sweep / find: <ratio of times>`.
+// The floor: a `find` over the same writable layers the sweep walks (the inventory's container
+// layers, listed by hand), with `du` of what it finds: the least any sweep must do.
+// All run in report mode (the sweep's dry run; find only lists), warmed up, interleaved, median of 7.
+// `du -B1` stands in for `du -h` on the find side so that all sides' bytes can be compared exactly.
+// Last line: `sweep / floor: <ratio of times>`.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { scriptCommand } from "../components/host-command";
 import { parseSweepTotals, sweepEnv } from "../components/overlay-sweep";
@@ -18,7 +21,7 @@ const FILES_PER_CONTAINER = 350;
 const FILES_PER_IMAGE_LAYER = 420;
 const UNRELATED_DIRS = 250;
 const FILES_PER_UNRELATED_DIR = 600;
-const REPEATS = 5;
+const REPEATS = 7;
 const VERSION = "v1";
 
 const top = path.join(__dirname, ".work", `sweep-${VERSION}`);
@@ -124,20 +127,43 @@ function runSweep(): Run {
     return { ms, bytes: t.freed + t.running, entries: t.freedEntries + t.runningEntries };
 }
 
-function runFind(): Run {
-    const t0 = performance.now();
-    const r = spawnSync("find", [top, "-name", ".tmp*", "-exec", "du", "-sc", "-B1", "{}", ";"], { encoding: "utf8", maxBuffer: 256 << 20 });
-    const ms = performance.now() - t0;
-    if (r.status !== 0) throw new Error(`find failed: ${r.stderr}`);
+/** The layers the sweep walks: every container's UpperDir in the inventory. */
+function writableLayers(): string[] {
+    return fs
+        .readFileSync(inventory, "utf8")
+        .split("\n")
+        .map((l) => l.split("\t"))
+        .filter((f) => f[0] === "container")
+        .map((f) => f[3]);
+}
+
+/** Sums `du -B1` lines ("<bytes>\t<path>"), leaving out a "total" line. */
+function duTotals(stdout: string): { bytes: number; entries: number } {
     let bytes = 0;
     let entries = 0;
-    for (const line of r.stdout.split("\n")) {
+    for (const line of stdout.split("\n")) {
         const [size, name] = line.split("\t");
         if (!name || name === "total") continue;
         bytes += Number(size);
         entries++;
     }
-    return { ms, bytes, entries };
+    return { bytes, entries };
+}
+
+function runFloor(layers: string[]): Run {
+    const t0 = performance.now();
+    const r = spawnSync("find", [...layers, "-name", ".tmp*", "-prune", "-exec", "du", "-s", "-B1", "{}", "+"], { encoding: "utf8", maxBuffer: 256 << 20 });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`floor find failed: ${r.stderr}`);
+    return { ms, ...duTotals(r.stdout) };
+}
+
+function runFind(): Run {
+    const t0 = performance.now();
+    const r = spawnSync("find", [top, "-name", ".tmp*", "-exec", "du", "-sc", "-B1", "{}", ";"], { encoding: "utf8", maxBuffer: 256 << 20 });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) throw new Error(`find failed: ${r.stderr}`);
+    return { ms, ...duTotals(r.stdout) };
 }
 
 function median(xs: number[]): number {
@@ -152,25 +178,35 @@ function main(): void {
     console.log(
         `  data root: ${CONTAINERS} container layers (${tree.running} running), ${IMAGE_LAYERS} image layers, ${tree.dataRootFiles} files; unrelated tree: ${tree.unrelatedFiles} files`,
     );
-    // Warm-up: both read the same tree from the page cache.
+    console.log(`  load average at start: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${os.availableParallelism()} CPUs`);
+    const layers = writableLayers();
+    // Warm-up: all read the same tree from the page cache.
     runSweep();
+    runFloor(layers);
     runFind();
     const sweeps: Run[] = [];
+    const floors: Run[] = [];
     const finds: Run[] = [];
     for (let i = 0; i < REPEATS; i++) {
         sweeps.push(runSweep());
+        floors.push(runFloor(layers));
         finds.push(runFind());
     }
     const s = sweeps[0];
+    const l = floors[0];
     const f = finds[0];
     const sMs = median(sweeps.map((r) => r.ms));
+    const lMs = median(floors.map((r) => r.ms));
     const fMs = median(finds.map((r) => r.ms));
-    console.log(`  sweep (dry run, writable layers only)            median ${sMs.toFixed(0).padStart(6)} ms   found ${s.bytes} bytes in ${s.entries} entries`);
-    console.log(`  find -name ".tmp*" -exec du (the whole tree)     median ${fMs.toFixed(0).padStart(6)} ms   found ${f.bytes} bytes in ${f.entries} entries`);
-    const same = s.bytes === f.bytes && s.entries === f.entries && sweeps.every((r) => r.bytes === s.bytes) && finds.every((r) => r.bytes === f.bytes);
-    console.log(`  same bytes found: ${same ? "yes" : "NO"} (${s.bytes} vs ${f.bytes})`);
+    console.log(`  sweep (dry run, writable layers only)                        median ${sMs.toFixed(0).padStart(6)} ms   found ${s.bytes} bytes in ${s.entries} entries`);
+    console.log(`  floor: find <the ${layers.length} writable layers> -name ".tmp*" -exec du +  median ${lMs.toFixed(0).padStart(6)} ms   found ${l.bytes} bytes in ${l.entries} entries`);
+    console.log(`  the notes' find / -name ".tmp*" -exec du \; (the whole tree)  median ${fMs.toFixed(0).padStart(6)} ms   found ${f.bytes} bytes in ${f.entries} entries`);
+    const all = [...sweeps, ...floors, ...finds];
+    const same = all.every((r) => r.bytes === s.bytes && r.entries === s.entries);
+    console.log(`  same bytes found: ${same ? "yes" : "NO"} (${s.bytes}, ${l.bytes}, ${f.bytes})`);
     if (!same) process.exitCode = 1;
-    console.log(`sweep / find: ${(sMs / fMs).toFixed(3)}`);
+    console.log(`  sweep / find /: ${(sMs / fMs).toFixed(3)}`);
+    console.log(`sweep / floor: ${(sMs / lMs).toFixed(3)}`);
 }
 
 main();

@@ -7,7 +7,7 @@ import { scanLog } from "./durations";
 import { jsonReportRuns, looksLikeJson } from "./json-reports";
 import { parseSlotFile, SLOT_FILE, SlotFile } from "./slot-file";
 import type { Run } from "./summary";
-import { readTar } from "./tar";
+import { maxArchiveBytes, readTar } from "./tar";
 
 /** collect's files inside an archive: not logs, not reports. */
 export const FACTS_FILE = "facts.json";
@@ -31,7 +31,9 @@ export function readInputs(args: readonly string[]): Inputs {
         if (stat.isDirectory()) {
             readTree(folderTree(arg), `${arg.replace(/\/+$/, "")}/`, out, "");
         } else if (/\.(tar\.gz|tgz|tar)$/.test(arg)) {
-            const tree: Tree = new Map(readTar(arg, fs.readFileSync(arg)).map((e) => [e.name, e.data]));
+            const limit = maxArchiveBytes();
+            if (stat.size > limit) throw new Error(`${arg}: ${stat.size} bytes, more than the ${Math.round(limit / 2 ** 20)} MiB an archive may hold here; SEALBENCH_MAX_ARCHIVE_MB raises the limit`);
+            const tree: Tree = new Map(readTar(arg, fs.readFileSync(arg), limit).map((e) => [e.name, e.data]));
             readTree(tree, `${arg}:`, out, `${path.basename(arg)}:`);
         } else {
             // A file named on its own: its slot.json is beside it, or one folder up (logs/ in a slot folder).

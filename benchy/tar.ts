@@ -12,13 +12,29 @@ export interface TarEntry {
 
 const BLOCK = 512;
 
-/** Regular files of a tar (gzip-compressed when it starts with gzip's magic). `where` names it in errors. */
-export function readTar(where: string, archive: Buffer): TarEntry[] {
+/**
+ * The most an archive may hold, unpacked, in bytes: collect, durations and report read archives
+ * into memory (and each log again as text), and a 1 MB gzip of zeros unpacks to 1 GB. A bench's
+ * logs are a few MB a run. SEALBENCH_MAX_ARCHIVE_MB raises it. Defaults to 256 MiB.
+ */
+export function maxArchiveBytes(env: NodeJS.ProcessEnv = process.env): number {
+    const text = env.SEALBENCH_MAX_ARCHIVE_MB;
+    if (text === undefined || text === "") return 256 * 2 ** 20;
+    if (!/^[1-9][0-9]{0,5}$/.test(text)) throw new Error(`SEALBENCH_MAX_ARCHIVE_MB=${JSON.stringify(text)}: expected a whole number of MiB, like 4096`);
+    return Number(text) * 2 ** 20;
+}
+
+/** Regular files of a tar (gzip-compressed when it starts with gzip's magic). `where` names it in errors; an archive unpacking to more than `limit` bytes is refused. */
+export function readTar(where: string, archive: Buffer, limit = maxArchiveBytes()): TarEntry[] {
     let buf = archive;
+    const tooBig = (what: string) => new Error(`${where}: ${what} more than ${limit} bytes (${Math.round(limit / 2 ** 20)} MiB), the most an archive may hold; a bench's logs are far smaller (a gzip bomb?). SEALBENCH_MAX_ARCHIVE_MB raises the limit`);
+    if (buf.length > limit) throw tooBig("holds");
     if (buf[0] === 0x1f && buf[1] === 0x8b) {
         try {
-            buf = zlib.gunzipSync(buf);
+            // Stops unpacking at the limit instead of growing a buffer as large as the stream says.
+            buf = zlib.gunzipSync(buf, { maxOutputLength: limit });
         } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw tooBig("unpacks to");
             throw new Error(`${where}: a broken gzip stream (${(e as Error).message}); was the copy cut short?`);
         }
     }

@@ -9,6 +9,7 @@ import * as path from "path";
 import { collect, CollectHost } from "../report/collect";
 import { LocalAccess, SshAccess } from "../report/host-access";
 import { targetsFromState } from "../report/stack-state";
+import { printable } from "../report/terminal";
 
 const USAGE = "usage: npm run collect -- --stack <name> | --state <pulumi stack export file> [--host <name>] [--out <dir>]";
 
@@ -39,6 +40,15 @@ async function main(argv: string[]): Promise<number> {
     }
     const rest = [...argv];
     const opened: SshAccess[] = [];
+    // Ctrl-C (or a kill) mid-transfer: the key copies go with collect, the partial download in
+    // <out>/.partial stays for the next run to resume from.
+    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+        process.once(signal, () => {
+            for (const a of opened) a.close();
+            console.error(`collect: stopped by ${signal}; run collect again to resume the transfer`);
+            process.exit(code);
+        });
+    }
     try {
         const stackArg = option(rest, "--stack");
         const stateFile = option(rest, "--state");
@@ -63,11 +73,12 @@ async function main(argv: string[]): Promise<number> {
             return { facts: t.facts, access };
         });
         const r = await collect(stack, hosts, out);
-        for (const m of r.missing) console.error(`collect: no log folder ${m} (has that slot run?)`);
-        console.error(`collect: wrote ${r.archive} (${r.files} files), ${r.durations}, ${r.report}`);
+        // Folder names and messages come from the hosts: printed with their controls escaped.
+        for (const m of r.missing) console.error(printable(`collect: no log folder ${m} (has that slot run?)`));
+        console.error(printable(`collect: wrote ${r.archive} (${r.files} files), ${r.durations}, ${r.report}`));
         return 0;
     } catch (e) {
-        console.error(`collect: ${(e as Error).message}`);
+        console.error(printable(`collect: ${(e as Error).message}`));
         return 2;
     } finally {
         for (const a of opened) a.close();

@@ -3,6 +3,7 @@
 // notes did by grep, column editor and spreadsheet).
 import { readInputs } from "../benchy/inputs";
 import { analyze, durationsCsv, durationsJson, renderDurations } from "../benchy/summary";
+import { printable, printableJson } from "../report/terminal";
 
 const USAGE = `usage: npm run durations -- [--json | --csv] <benchy logs, folders, JSON reports or .tar.gz archives>
 
@@ -33,9 +34,10 @@ function main(argv: string[]): number {
             console.error(`durations: no phase found in ${files.join(", ")}: no benchy start line (e.g. "seal_pre_commit_phase2_all_zero: start") and no JSON report`);
             return 1;
         }
-        if (formats[0] === "--json") process.stdout.write(`${JSON.stringify(durationsJson(analyze(runs)), null, 2)}\n`);
-        else if (formats[0] === "--csv") process.stdout.write(durationsCsv(analyze(runs)));
-        else console.log(renderDurations(runs));
+        // Log names, reasons and labels come from the logs: printed with their controls escaped.
+        if (formats[0] === "--json") process.stdout.write(`${printableJson(JSON.stringify(durationsJson(analyze(runs)), null, 2))}\n`);
+        else if (formats[0] === "--csv") process.stdout.write(printable(durationsCsv(analyze(runs))));
+        else console.log(printable(renderDurations(runs)));
         return 0;
     } catch (e) {
         return fail(`durations: ${(e as Error).message}`);
@@ -43,7 +45,7 @@ function main(argv: string[]): number {
 }
 
 function fail(message: string): number {
-    console.error(message);
+    console.error(printable(message));
     return 2;
 }
 

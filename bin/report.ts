@@ -7,6 +7,7 @@ import { readInputs } from "../benchy/inputs";
 import { analyze } from "../benchy/summary";
 import { parseFacts } from "../report/facts";
 import { renderReport } from "../report/html";
+import { printable } from "../report/terminal";
 
 const USAGE = "usage: npm run report -- <benchy logs, folders, JSON reports or .tar.gz archives> [--out report.html] [--title text]";
 
@@ -46,7 +47,8 @@ function main(argv: string[]): number {
 }
 
 function fail(message: string, code = 2): number {
-    console.error(message);
+    // Messages quote the inputs (file names inside an archive, log lines): controls escaped.
+    console.error(printable(message));
     return code;
 }
 

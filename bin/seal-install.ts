@@ -67,15 +67,29 @@ function main(argv: string[]): number {
     }
     const cache = parameterCache();
     if (remove) {
+        // Only what this command put there: the build's own file, the cache's own parameters. With
+        // no build to compare against, a file at the binary's place may be anyone's: it stays.
         const binary = sealBinary({ build: false });
         for (const h of hosts) {
             const target = path.join(h.bench.benchyDir, SEAL_BINARY);
-            if (fs.existsSync(target) && (!binary.path || sameFile(binary.path, target))) fs.rmSync(target);
+            const removed: string[] = [];
+            if (fs.existsSync(target)) {
+                if (!binary.path) console.error(`${h.name}: kept ${target}: there is no build of ${SEAL_BINARY} to compare it with (${binary.missing}), so it may not be the one seal:install put there; remove it by hand if it is`);
+                else if (sameFile(binary.path, target)) {
+                    fs.rmSync(target);
+                    removed.push(SEAL_BINARY);
+                } else console.error(`${h.name}: kept ${target}: it is not the ${SEAL_BINARY} seal:install puts there`);
+            }
+            let params = 0;
             for (const name of fs.existsSync(cache) ? fs.readdirSync(cache) : []) {
                 const p = path.join(h.parameters.folder, name);
-                if (fs.existsSync(p) && sameFile(path.join(cache, name), p)) fs.rmSync(p);
+                if (fs.existsSync(p) && sameFile(path.join(cache, name), p)) {
+                    fs.rmSync(p);
+                    params++;
+                }
             }
-            console.log(`${h.name}: removed ${SEAL_BINARY} and its parameters`);
+            if (params) removed.push(`${params} parameter file(s)`);
+            console.log(`${h.name}: removed ${removed.length ? removed.join(" and ") : "nothing"}`);
         }
         return 0;
     }

@@ -40,8 +40,17 @@ export interface HostScriptArgs {
 /**
  * A script line `. "$(dirname "${BASH_SOURCE[0]}")/lib/x.sh" # sealbench:inline` sources a shared
  * helper when the script runs from the checkout (tests); a host gets one self-contained text.
+ * The helper's path is relative to the script's folder (collect's remote side names
+ * ../../components/scripts/lib/…).
  */
-const INLINE = /^\. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/(lib\/[A-Za-z0-9_.-]+\.sh)" # sealbench:inline$/gm;
+const INLINE = /^\. "\$\(dirname "\$\{BASH_SOURCE\[0\]\}"\)\/((?:[A-Za-z0-9_.-]+\/)*lib\/[A-Za-z0-9_.-]+\.sh)" # sealbench:inline$/gm;
+
+/** A script file's text with its `# sealbench:inline` helpers inlined: what a host receives. */
+export function inlineHelpers(file: string): string {
+    return fs
+        .readFileSync(file, "utf8")
+        .replace(INLINE, (_, lib: string) => `# --- ${lib} (inlined) ---\n${fs.readFileSync(path.join(path.dirname(file), lib), "utf8").trimEnd()}\n# --- end of ${lib} ---`);
+}
 
 const scriptCache = new Map<string, { text: string; sha256: string }>();
 
@@ -50,9 +59,7 @@ export function scriptText(script: string): { text: string; sha256: string } {
     // Read once per process: every host step asks three times, a 32-host plan ~700 times (bench:plan).
     const cached = scriptCache.get(script);
     if (cached) return cached;
-    const text = fs
-        .readFileSync(path.join(SCRIPTS_DIR, script), "utf8")
-        .replace(INLINE, (_, lib: string) => `# --- ${lib} (inlined) ---\n${fs.readFileSync(path.join(SCRIPTS_DIR, lib), "utf8").trimEnd()}\n# --- end of ${lib} ---`);
+    const text = inlineHelpers(path.join(SCRIPTS_DIR, script));
     const out = { text, sha256: crypto.createHash("sha256").update(text).digest("hex") };
     scriptCache.set(script, out);
     return out;

@@ -1,7 +1,8 @@
 // An OCI bare-metal host: the instance (cloud-init installs the iSCSI and NFS tools under the
 // image family's package names) and its block volumes, attached over iSCSI (bare metal has no
 // paravirtualized attachment) and logged in by the iscsi host step.
-import * as oci from "@pulumi/oci";
+// Types only at the top: the OCI SDK (over 100 MB) is loaded in ociHost, by a stack that has an OCI host.
+import type * as oci from "@pulumi/oci";
 import * as pulumi from "@pulumi/pulumi";
 import { OciTarget, OsFamily } from "../config/schema";
 import { IscsiTarget } from "./steps/step";
@@ -38,6 +39,7 @@ export interface OciHost {
 
 /** Declares the instance, its volumes and their attachments (resources `<name>-instance`, `-volume-<v>`, `-attach-<v>`). */
 export function ociHost(name: string, hostName: string, target: OciTarget, opts: pulumi.CustomResourceOptions): OciHost {
+    const oci = require("@pulumi/oci") as typeof import("@pulumi/oci");
     const instance = new oci.core.Instance(
         `${name}-instance`,
         {

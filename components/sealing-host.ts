@@ -7,8 +7,9 @@
 // (a new instance with block volumes over iSCSI, gated on a wait step).
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
-// Types only: the OCI SDK (over 100 MB) is loaded only by a stack that has an OCI host.
+// Types only: the OCI SDK (over 100 MB) is loaded only by a stack that has an OCI host (ociHost).
 import type * as oci from "@pulumi/oci";
+import { ociHost } from "./oci-instance";
 import * as pulumi from "@pulumi/pulumi";
 import { HostArgsError } from "../config/problems";
 import { ResolvedGroup, ResolvedHost } from "../config/resolved";
@@ -16,6 +17,7 @@ import { RemoteTarget } from "../config/schema";
 import { hostDockerProvider } from "./host-docker";
 import { HostConnection, hostScript } from "./host-command";
 import { dockerEngineStep, hasBench, parseDockerRoot } from "./steps/docker-engine";
+import { hostKeyStepArgs } from "./steps/host-key";
 import { HOST_STEPS } from "./steps/index";
 import { nfsExportStep } from "./steps/nfs-export";
 import { readyStepArgs, waitingConnection } from "./steps/ready";
@@ -79,7 +81,6 @@ export class SealingHost extends pulumi.ComponentResource {
         } else {
             const target = access.target;
             if (target.kind === "oci") {
-                const { ociHost } = require("./oci-instance") as typeof import("./oci-instance");
                 const made = ociHost(name, host.name, target, child);
                 this.instance = made.instance;
                 ctx.attachments = made.attachments;
@@ -98,7 +99,11 @@ export class SealingHost extends pulumi.ComponentResource {
             // A login user other than root (OCI's opc, Ubuntu's ubuntu) runs every step through sudo.
             const remote = { kind: "remote" as const, connection, sudo: target.user !== "root" };
             this.connection = remote;
-            gate.push(hostScript(`${name}-ready`, waitingConnection(remote), readyStepArgs(host), { ...child, dependsOn: this.instance ? [this.instance] : [] }));
+            const launched = this.instance ? [this.instance] : [];
+            // A pinned key is checked from this machine first: a wrong one fails in seconds,
+            // naming both keys, instead of the wait step's dial retries (steps/host-key.ts).
+            if (target.hostKey) gate.push(hostScript(`${name}-host-key`, { kind: "local" }, hostKeyStepArgs(host, target, this.address), { ...child, dependsOn: launched }));
+            gate.push(hostScript(`${name}-ready`, waitingConnection(remote), readyStepArgs(host), { ...child, dependsOn: [...launched, ...gate] }));
         }
 
         // --- the steps, each after the previous and after the gate --------------------------
@@ -118,9 +123,8 @@ export class SealingHost extends pulumi.ComponentResource {
         this.ready = [...gate, ...steps];
 
         if (hasBench(host) && engine) {
-            // Found by the real engine: a remote command's connection is secret, so its stdout is
-            // too, and the hosts output showed dockerDataRoot: [secret] for ssh hosts. A path is no secret.
-            this.dockerDataRoot = pulumi.unsecret(engine.stdout.apply(parseDockerRoot));
+            // Not secret though the connection is: @pulumi/command 1.2.1 marks no stdout secret.
+            this.dockerDataRoot = engine.stdout.apply(parseDockerRoot);
             // No provider talks to a host before it is ready.
             this.dockerProvider = hostDockerProvider(name, host, this.address, { ...child, dependsOn: this.ready });
         }

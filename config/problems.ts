@@ -50,12 +50,13 @@ export function formatPath(parts: readonly PathPart[]): string {
 /**
  * `Pulumi.x.yaml:12:7 hosts[0].slots[1].cpuset "40-50": CPUs 40-45 are already in slots[0]`.
  * The one place a problem becomes text (check, plan, its manifest, the pull-request comment):
- * private-key text is never shown, wherever in the problem it is.
+ * private-key text is never shown, wherever in the problem it is, and neither is a URL's user:password.
  */
 export function formatProblem(p: ConfigProblem): string {
     const where = p.file ? `${p.file}${p.line ? `:${p.line}:${p.column}` : ""} ` : "";
     const value = p.hasValue ? ` ${shortJson(p.value)}` : "";
-    return redactPrivateKeys(`${where}${formatPath(p.path)}${value}: ${p.message}`);
+    // A URL's user:password@ is refused (httpUrl), and not shown while it is.
+    return redactPrivateKeys(`${where}${formatPath(p.path)}${value}: ${p.message}`).replace(/(https?:\/\/)[^/\s"@]+@/g, "$1[credentials not shown]@");
 }
 
 function shortJson(v: unknown): string {
@@ -126,7 +127,11 @@ export const MOVED_KEYS: { from: string[]; to: string[] }[] = [
  */
 export function zodProblems(error: z.ZodError, input: unknown, place: (rel: PathPart[]) => PathPart[], root: z.ZodType = hostSchema): ConfigProblem[] {
     const out: ConfigProblem[] = [];
-    for (const issue of error.issues) {
+    // zod bounds every whole number by ±(2^53 − 1) as well as by the schema's own bounds: only the
+    // schema's are worth saying ("expected ≥ 0", not also "expected ≥ -9007199254740991").
+    const isSafeIntBound = (i: z.core.$ZodIssue) => (i.code === "too_small" || i.code === "too_big") && Math.abs(Number(i.code === "too_small" ? i.minimum : i.maximum)) === Number.MAX_SAFE_INTEGER;
+    const issues = error.issues.filter((i) => !isSafeIntBound(i) || !error.issues.some((o) => o !== i && !isSafeIntBound(o) && o.path.join("/") === i.path.join("/")));
+    for (const issue of issues) {
         const rel = issue.path.filter((p): p is string | number => typeof p !== "symbol");
         const { found, value } = valueAt(input, rel);
         if (issue.code === "unrecognized_keys") {
@@ -183,9 +188,11 @@ function describeZodIssue(issue: z.core.$ZodIssue, found: boolean, input: unknow
         }
         case "too_small":
             if (!issue.message.startsWith("Too small")) return issue.message; // the schema's own words
+            if (Math.abs(Number(issue.minimum)) === Number.MAX_SAFE_INTEGER) return "expected a whole number, not one this far beyond any count";
             return `expected ${issue.origin === "array" ? `at least ${issue.minimum} item(s)` : issue.origin === "string" ? `at least ${issue.minimum} character(s)` : `${issue.inclusive ? "≥" : ">"} ${issue.minimum}`}`;
         case "too_big":
             if (!issue.message.startsWith("Too big")) return issue.message;
+            if (Math.abs(Number(issue.maximum)) === Number.MAX_SAFE_INTEGER) return "expected a whole number, not one this far beyond any count";
             return `expected ${issue.origin === "array" ? `at most ${issue.maximum} item(s)` : `${issue.inclusive ? "≤" : "<"} ${issue.maximum}`}`;
         default:
             return issue.message;
@@ -216,10 +223,10 @@ function expectedKeys(root: z.ZodType, input: unknown, parts: PathPart[]): strin
 
 /** The forms a union takes, in words: `a whole number 1–4096 or "auto"` (the reference's wording). */
 function describeForms(schema: z.ZodType): string {
+    // A literal (`false`, "auto") takes no article: "false or a mapping", not "a false".
     return describeType(schema)
-        .replace(/`/g, "")
         .split(" or ")
-        .map((form) => (/^[a-z]/.test(form) ? `${/^[aeiou]/.test(form) ? "an" : "a"} ${form}` : form))
+        .map((form) => (/^`.*`$/.test(form) ? form.replace(/`/g, "") : /^[a-z]/.test(form) ? `${/^[aeiou]/.test(form) ? "an" : "a"} ${form}` : form))
         .join(" or ");
 }
 

@@ -5,7 +5,7 @@
 import * as os from "os";
 import * as path from "path";
 import { cpuRange, formatCpuset, intersectCpus, parseCpuset } from "./cpuset";
-import { isSystemFolder, within } from "./folders";
+import { isSystemFolder, unitPathProblem, within } from "./folders";
 import { findLookalikes } from "./lookalikes";
 import { loadManifest, neededFiles, parameterSizes } from "./parameters-manifest";
 import { holdsPrivateKey } from "./private-key";
@@ -56,7 +56,9 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         unknownStackKeys(raw, secretKeys, problem);
         throw new ConfigError(unique(problems));
     }
-    const { root, defaults, hosts: rawHosts } = top.data;
+    const { root: rawRoot, defaults, hosts: rawHosts } = top.data;
+    const root = rawRoot === undefined ? undefined : path.resolve(options.projectDir ?? process.cwd(), rawRoot);
+    if (root !== undefined) checkStackRoot(root, rawRoot!, problem);
     const groups: ResolvedGroup[] = top.data.groups ?? [];
     const groupIds = new Map<number, number>();
     groups.forEach((g, n) => {
@@ -95,7 +97,7 @@ export function resolveStack(raw: Record<string, unknown>, options: ResolveOptio
         const hostProblem: Report = (at, message, value) => problem(at[0] === "hosts" && at[1] === i ? origin(at.slice(2)) : at, message, value);
         const resolved = resolveHost(h, ["hosts", i], hostProblem, {
             groups,
-            root: root === undefined ? undefined : path.resolve(options.projectDir ?? process.cwd(), root),
+            root,
             layoutChecks: options.layoutChecks ?? true,
         });
         if (resolved && problems.length === before) hosts.push(resolved);
@@ -131,6 +133,22 @@ function namedSecretKeys(raw: Record<string, unknown>): Set<string> {
     return out;
 }
 
+/**
+ * The stack's root holds every host path of the stack, and destroy removes the folders left empty
+ * under it (components/scripts/stack-root.sh refuses the same at `up`): a folder at least two
+ * levels below /, not a system folder, and a path a worker's systemd unit can name.
+ */
+function checkStackRoot(root: string, raw: string, problem: Report): void {
+    const holds = "every host path is put under it, and destroy removes the folders left empty there";
+    if (root.split("/").filter(Boolean).length < 2) {
+        problem(["root"], `resolves to ${root}: the stack's root must be a folder at least two levels below / (${holds}), like .sealbench/dev-root`, raw);
+    } else if (isSystemFolder(root)) {
+        problem(["root"], `resolves to ${root}, a system folder (${holds}). Use a folder of its own, like .sealbench/dev-root`, raw);
+    } else if (unitPathProblem(root)) {
+        problem(["root"], `resolves to ${root}, which ${unitPathProblem(root)}`, raw);
+    }
+}
+
 /** Top-level keys that are neither the schema's nor a named secret, each with the nearest known key. */
 function unknownStackKeys(raw: Record<string, unknown>, secretKeys: Set<string>, problem: Report): void {
     const keys = Object.keys(stackKeys.shape);
@@ -138,6 +156,11 @@ function unknownStackKeys(raw: Record<string, unknown>, secretKeys: Set<string>,
     const valid = `one of: ${keys.join(", ")}, or a secret named by a host's privateKey`;
     for (const key of Object.keys(raw)) {
         if (known.includes(key) || key === "__proto__") continue;
+        // The default secret with no ssh or oci host to name it (a stack of local hosts): not a typo.
+        if (key === "sshPrivateKey") {
+            problem([key], "is a private key no host uses: only ssh and oci targets take one (target.privateKey names it, sshPrivateKey by default), and this stack has none. Remove it (pulumi config rm sealbench:sshPrivateKey), or give a host an ssh or oci target");
+            continue;
+        }
         const near = nearest(key, [...known, "sshPrivateKey"]);
         problem([key], near ? `unknown key; did you mean ${near}? Expected ${valid}` : `unknown key; expected ${valid}`);
     }

@@ -4,6 +4,7 @@
 import * as path from "path";
 import { z } from "zod";
 import { parseCpuset } from "./cpuset";
+import { unitPathProblem } from "./folders";
 import { clientProblem } from "./nfs";
 
 // ---------------------------------------------------------------------------------------------
@@ -32,11 +33,32 @@ const absolutePath = z.string().regex(/^\/(?!.*\/\.\.?(\/|$)).*$/, "expected an 
 // split the line (findmnt --verify: parse error).
 const mountPoint = absolutePath.regex(/^[^ \t\n]+$/, "expected a mount point without spaces or tabs (fstab separates its fields with whitespace)");
 const mountOptions = z.string().regex(/^[^ \t\n|]+$/, "expected mount options like defaults,noatime, without spaces, tabs or | (fstab separates its fields with whitespace)");
+// A folder the worker's systemd unit names (ExecStart=, WorkingDirectory=, RequiresMountsFor=).
+const unitPath = absolutePath.superRefine((p, ctx) => {
+    const problem = unitPathProblem(p);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
 const devicePath = z.string().regex(/^\/dev\/(?!(?:.*\/)?\.\.?(?:\/|$))\S+$/, "expected a device path like /dev/md1, without . or ..");
 // An OpenSSH public key line: type, base64, optional comment.
 const publicKey = z
     .string()
     .regex(/^(?:ssh-(?:ed25519|rsa|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}(?: [^\n]*)?$/, 'expected an OpenSSH public key like "ssh-ed25519 AAAAC3Nza… comment"');
+/**
+ * Why a pinned host key can never connect, or undefined. @pulumi/command 1.2.1 offers only the
+ * pin's own type as host-key algorithm: for an RSA key that is "ssh-rsa" (SHA-1 signatures),
+ * which OpenSSH 8.8 and later refuse, and DSA host keys have been off by default since OpenSSH 7.0.
+ */
+export function hostKeyPinProblem(hostKey: string, address: string | undefined): string | undefined {
+    const type = hostKey.split(" ")[0];
+    const why =
+        type === "ssh-rsa"
+            ? 'for an RSA pin @pulumi/command 1.2.1 offers only SHA-1 "ssh-rsa" signatures, which OpenSSH 8.8 and later refuse'
+            : type === "ssh-dss"
+              ? "OpenSSH has refused DSA host keys by default since 7.0"
+              : undefined;
+    if (!why) return undefined;
+    return `expected an Ed25519 or ECDSA host key (${why}, so no step would connect); pin the host's Ed25519 key: ssh-keyscan -t ed25519 ${address ?? "<the instance's public IP>"}`;
+}
 const cpusetText = z.string().superRefine((text, ctx) => {
     try {
         parseCpuset(text);
@@ -44,22 +66,31 @@ const cpusetText = z.string().superRefine((text, ctx) => {
         ctx.addIssue({ code: "custom", message: (e as Error).message });
     }
 });
-export const configKeyName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "expected the name of a secret config key, like sshPrivateKey");
+/** The stack's own keys: a secret named like one of them would be read as that key. */
+const STACK_KEYS = ["root", "defaults", "hosts", "groups"];
+export const configKeyName = z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "expected the name of a secret config key, like sshPrivateKey")
+    .refine((k) => !STACK_KEYS.includes(k), { message: `names one of the stack's own keys (${STACK_KEYS.join(", ")}); the private key needs a secret key of its own, like sshPrivateKey` });
 const hostName = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "expected a lowercase name of letters, digits and -, starting with a letter (it names resources)");
 const positiveGb = z.number().positive();
 
 // ---------------------------------------------------------------------------------------------
 // The schema
 
+function refuseUnusablePin(t: { hostKey?: string; address?: string }, ctx: z.RefinementCtx): void {
+    const problem = t.hostKey === undefined ? undefined : hostKeyPinProblem(t.hostKey, t.address);
+    if (problem) ctx.addIssue({ code: "custom", path: ["hostKey"], message: problem, input: t.hostKey });
+}
 const localTarget = z.strictObject({ kind: z.literal("local") });
 const sshTarget = z.strictObject({
     kind: z.literal("ssh"),
     address: z.string().regex(/^[A-Za-z0-9._:%-]+$/, "expected an IP address or DNS name (letters, digits, . - :), without spaces").describe("IP address or DNS name to reach over SSH."),
     port: z.int().min(1).max(65535).default(22),
     user: z.string().min(1).default("root").describe("SSH login user: root, or a user with passwordless sudo (every step then runs through `sudo -n`)."),
-    hostKey: publicKey.optional().describe("The host's public key (\"ssh-ed25519 AAAA…\"); pinning it is a policy (host-key-pinned)."),
+    hostKey: publicKey.optional().describe("The host's Ed25519 or ECDSA public key (\"ssh-ed25519 AAAA…\", read with ssh-keyscan -t ed25519 <address> and checked out of band); compared with the key the host offers before the first step. An ssh-rsa or ssh-dss pin is refused: it could never connect. Pinning it is a policy (host-key-pinned)."),
     privateKey: configKeyName.default("sshPrivateKey").describe("Name of the secret config key that holds the private key. Defaults to sshPrivateKey."),
-});
+}).superRefine(refuseUnusablePin);
 const ociBlockVolume = z.strictObject({
     name: hostName,
     sizeGb: z.int().min(50).max(32768), // GB, OCI's limits
@@ -80,9 +111,9 @@ const ociTarget = z.strictObject({
     user: z.string().min(1).default("opc").describe("The image's login user, with passwordless sudo (Oracle Linux: opc, Ubuntu: ubuntu); every step runs through `sudo -n`. Defaults to opc."),
     sshPublicKey: publicKey.describe("Public key put in the instance's ssh_authorized_keys."),
     privateKey: configKeyName.default("sshPrivateKey"),
-    hostKey: publicKey.optional(),
+    hostKey: publicKey.optional().describe("The instance's Ed25519 or ECDSA host key, once known (the key cloud-init wrote); checked as for an ssh target."),
     blockVolumes: z.array(ociBlockVolume).default([]).describe("Block volumes attached over iSCSI (bare metal has no paravirtualized attachment) and mounted."),
-});
+}).superRefine(refuseUnusablePin);
 const target = z.discriminatedUnion("kind", [localTarget, sshTarget, ociTarget]);
 
 const facts = z.strictObject({
@@ -121,8 +152,8 @@ const storageMount = z.discriminatedUnion("kind", [
 ]);
 
 const user = z.strictObject({
-    name: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default("fil").describe("The account the bench slots and the worker run as; owns the host's folders."),
-    group: z.string().regex(/^[a-z_][a-z0-9_-]*$/).optional().describe("Group with write access to the folders. Defaults to the user's name."),
+    name: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "expected a user name of lowercase letters, digits, _ and -, starting with a letter or _ (useradd's rule), like fil").default("fil").describe("The account the bench slots and the worker run as; owns the host's folders."),
+    group: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "expected a group name of lowercase letters, digits, _ and -, starting with a letter or _ (groupadd's rule), like fil").optional().describe("Group with write access to the folders. Defaults to the user's name."),
     createUser: z.boolean().default(true).describe("Create the user and group when missing."),
     // NFSv3 trusts numbers: a group's hosts must agree on them, so they are fixed, not left to useradd.
     uid: z.int().min(1).max(2 ** 31 - 2).optional().describe("The user's fixed uid (made so, or checked); the same on every host of a worker group."),
@@ -130,13 +161,18 @@ const user = z.strictObject({
 });
 
 const workerPhase = z.enum(WORKER_PHASES);
-const httpUrl = z.string().regex(/^https?:\/\/[^\s/"]+(\/[^\s"]*)?$/, "expected an http(s) URL like http://10.10.19.17:3456");
+const httpUrl = z
+    .string()
+    .regex(/^https?:\/\/[^\s/"]+(\/[^\s"]*)?$/, "expected an http(s) URL like http://10.10.19.17:3456")
+    // The URL is shown in the plan, its --json, the pull-request comment and the preflight's log,
+    // and written into config.toml: it is no place for a password.
+    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), "holds a user name or password (user:secret@): the URL is shown in the plan, the pull-request comment and the preflight's log, and written into config.toml. Give the scheduler's address only (http://10.10.19.17:3456)");
 const worker = z.strictObject({
     groups: z.array(z.int().min(0)).min(1).describe("config.toml group_id: the groups whose tasks this host takes. P1 and P2 of one sector must share a group."),
     schedulerUrl: httpUrl.optional().describe("config.toml scheduler_url; defaults to the group's."),
     ip: z.string().regex(/^[0-9A-Fa-f.:]+$/, "expected the host's IP address").optional().describe("config.toml ip: the host's own address. Defaults to the SSH address (127.0.0.1 for local)."),
     copyLimitMbPerSec: z.int().min(1).default(500).describe("config.toml copy_limit_mb_per_sec: each copy's limit, MB/s. Defaults to the notes' 500."),
-    dir: absolutePath.default("/opt/force-remote-worker").describe("Folder holding the operator's force-remote-worker binary; config.toml is written there."),
+    dir: unitPath.default("/opt/force-remote-worker").describe("Folder holding the operator's force-remote-worker binary; config.toml is written there."),
     workers: z
         .array(
             z.strictObject({
@@ -164,7 +200,7 @@ const worker = z.strictObject({
 const sealer = z.union([
     z.literal(false),
     z.strictObject({
-        root: absolutePath.default("/sealer").describe("Local dir of force-remote-worker (config.toml local_dir)."),
+        root: unitPath.default("/sealer").describe("Local dir of force-remote-worker (config.toml local_dir)."),
         storageNodes: z.array(z.string().regex(/^[A-Za-z0-9.:-]+$/, "expected an IP address or host name")).default([]).describe("Storage servers named in the scheduler's storage-nodes table: /sealer/nfs/<ip>/{cache,sealed}."),
     }),
 ]);
@@ -203,13 +239,19 @@ const parameters = z.strictObject({
         .min(1)
         .refine((m) => path.isAbsolute(m) || !path.normalize(m).startsWith(".."), "expected a file inside the project, like parameters.json (or an absolute path)")
         .default("parameters.json").describe("parameters.json (name → cid, digest, sector_size), relative to the project."),
+    connections: z
+        .int()
+        .min(1)
+        .max(16)
+        .default(4)
+        .describe("HTTP connections per file: a big file is fetched in that many byte ranges at once (a public gateway serves each connection slowly), one stream where the gateway has no ranges. Defaults to 4."),
 });
 
 const image = z.strictObject({
     variant: z.enum(["debian", "centos7"]).default("debian").describe("\"debian\": maintained base with ocl-icd-opencl-dev; \"centos7\": the notes' image, via the vault."),
     base: z.string().min(1).optional().describe("Base image; defaults to debian:bookworm-slim or centos:centos7 by variant."),
     extraPackages: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.+_:-]*$/, "expected a package name")).default([]),
-    name: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/).default("sealbench-bench"),
+    name: z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/, "expected an image name of lowercase letters, digits and . _ / -, like sealbench-bench").default("sealbench-bench"),
 });
 
 const bench = z.strictObject({

@@ -76,7 +76,8 @@ export function resolveSlots(
         return [];
     }
     if (shares > freeForComputed.length - sized) {
-        problem([...at, "slots"], `${shares} slots must share ${freeForComputed.length - sized} free CPUs; each slot needs at least one`);
+        const free = freeForComputed.length - sized;
+        problem([...at, "slots"], `${shares} slot${shares === 1 ? "" : "s"} must share ${free === 0 ? "no free CPU" : `${free} free CPU${free === 1 ? "" : "s"}`}; each slot needs at least one. Lower reservedCpus, the other slots' cpusPerSlot, or the count`);
         return [];
     }
     const cpusets = partitionCpus(free, requests.map((r) => r.request), ctx.numaNodes);

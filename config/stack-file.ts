@@ -61,7 +61,7 @@ export function readStackFile(file: string): StackFile {
         const pos = err.linePos?.[0];
         // The parser recurses too, and reports its own overflow as a YAML error.
         if (/Maximum call stack/.test(err.message)) throw new ConfigError([{ ...tooDeepProblem(rel), ...(pos ? { line: pos.line, column: pos.col } : {}) }]);
-        problems.push({ path: [], message: `YAML: ${err.message.split("\n")[0]}`, hasValue: false, file: rel, line: pos?.line, column: pos?.col });
+        problems.push({ path: [], message: yamlMessage(err.message), hasValue: false, file: rel, line: pos?.line, column: pos?.col });
     }
     // Text problems get the key path of the value they are in (a comment's: the mapping around it).
     for (const p of problems) if (p.line) p.path = pathAt(doc, lines.lineStarts[p.line - 1] + (p.column ?? 1) - 1);
@@ -165,6 +165,14 @@ function decodeUtf8(bytes: Buffer, rel: string): string {
             { path: ["config"], message: `is not UTF-8 text${utf16}; save the file as UTF-8`, hasValue: false, file: rel, line: before.length, column: [...before[before.length - 1]].length + 1 },
         ]);
     }
+}
+
+/** The YAML parser's message in the config check's words, where the parser speaks to programmers. */
+function yamlMessage(message: string): string {
+    const first = message.split("\n")[0];
+    // "Source contains multiple documents; please use YAML.parseAllDocuments()": a second --- line.
+    if (/multiple documents/.test(first)) return "YAML: a second document starts here (a --- line); a stack file is one document. Remove the --- and merge what follows into the config above it";
+    return `YAML: ${first}`;
 }
 
 function tooDeepProblem(rel: string): ConfigProblem {

@@ -2,6 +2,7 @@
 // service's environment and its CPUs — every CPU but the reserved ones and the bench slots'
 // unless it names its own, and then never one of those.
 import { formatCpuset, intersectCpus, parseCpuset } from "./cpuset";
+import { isSystemFolder } from "./folders";
 import { storageNodeMounts } from "./nfs";
 import { PathPart, Report } from "./problems";
 import { ResolvedGroup, ResolvedSlot, ResolvedWorker } from "./resolved";
@@ -31,6 +32,8 @@ export function resolveWorker(h: ParsedHost, at: PathPart[], problem: Report, ct
         problem([...at, "sealer"], "is false, but the host runs a worker: config.toml's local_dir is the sealer root. Declare sealer (e.g. sealer: {root: /sealer})", false);
         return undefined;
     }
+    // The step writes config.toml there as root (and destroy removes it): never a system folder.
+    if (isSystemFolder(w.dir)) problem([...here, "dir"], "is a system folder; the worker step writes config.toml there as root, and the unit runs the binary from it. Use a folder of its own, like /opt/force-remote-worker", w.dir);
     const known = new Map(ctx.groups.map((g) => [g.id, g]));
     if (ctx.groups.length) {
         w.groups.forEach((id, n) => {

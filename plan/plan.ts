@@ -2,6 +2,7 @@
 // judge the recorded resources with the policy pack, and describe the result for people (text)
 // and for the diff (manifest). Used by `npm run plan`, its tests and `npm run bench:plan`.
 import { PolicyPackConfig } from "@pulumi/policy";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { ConfigError, formatProblem, HostArgsError } from "../config/problems";
 import { loadStackFile } from "../config/stack-file";
@@ -90,16 +91,30 @@ export async function planStackFile(stackFile: string, options: PlanOptions = {}
  * 128-slot plan's time, and formatting the stacks unmapped still 20% (bench/plan.ts). While the
  * program runs, errors carry their message only (SEALBENCH_PLAN_STACKS=1 keeps full, mapped
  * stacks for debugging a component); both are restored afterwards.
+ * The leak report's bookkeeping goes too: per promise (~100 per resource, ~350 per container)
+ * three properties, two more promises and a place in a set, a third of a 1024-slot plan's CPU and
+ * most of its garbage. The plan needs no leak report: it waits for every registration itself,
+ * so a promise that never settles shows as a plan that does not end. And so does the source
+ * position of each resource (Resource.callsites: a whole stack, unlimited, parsed per resource),
+ * which the engine shows in its logs and the plan records nowhere.
  */
 async function withoutCostlyStacks<T>(fn: () => Promise<T>): Promise<T> {
     if (process.env.SEALBENCH_PLAN_STACKS) return fn();
     const mapped = process.sourceMapsEnabled;
     const limit = Error.stackTraceLimit;
+    const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise?: <P>(p: Promise<P>, ctx: unknown) => Promise<P> };
+    const tracked = debuggable.debuggablePromise;
+    const resource = pulumi.Resource as unknown as { callsites?: () => unknown[] };
+    const callsites = resource.callsites;
     if (mapped) process.setSourceMapsEnabled(false);
     Error.stackTraceLimit = 0;
+    if (typeof tracked === "function") debuggable.debuggablePromise = (p) => p;
+    if (typeof callsites === "function") resource.callsites = () => [];
     try {
         return await fn();
     } finally {
+        if (typeof callsites === "function") resource.callsites = callsites;
+        if (typeof tracked === "function") debuggable.debuggablePromise = tracked;
         Error.stackTraceLimit = limit;
         if (mapped) process.setSourceMapsEnabled(true);
     }

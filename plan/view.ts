@@ -109,17 +109,44 @@ export function resourcesByHost(hostNames: readonly string[], resources: readonl
     return out;
 }
 
+/** The plan's resources by URN, and what waiting on a resource waits on; built once per plan, not per host. */
+export interface StepGraph {
+    byUrn: ReadonlyMap<string, RecordedResource>;
+    /** The resource and, for a component, everything inside it. */
+    expand(urn: string): readonly string[];
+}
+
+export function stepGraph(all: readonly RecordedResource[]): StepGraph {
+    const byUrn = new Map(all.map((r) => [r.urn, r]));
+    const children = new Map<string, string[]>();
+    for (const r of all) {
+        if (!r.parent) continue;
+        const list = children.get(r.parent);
+        if (list) list.push(r.urn);
+        else children.set(r.parent, [r.urn]);
+    }
+    const expanded = new Map<string, string[]>();
+    // Waiting on a component waits on everything inside it.
+    const expand = (urn: string): string[] => {
+        let out = expanded.get(urn);
+        if (!out) expanded.set(urn, (out = [urn, ...(children.get(urn) ?? []).flatMap(expand)]));
+        return out;
+    };
+    return { byUrn, expand };
+}
+
 /**
  * Orders a host's commands so that each comes after every command it waits for, through any chain
  * of resources. `others` (another host's commands: an NFS member waits for its server's export)
  * are named in `after` too, but not ordered here.
  */
-export function orderSteps(all: readonly RecordedResource[], steps: readonly RecordedResource[], others: readonly RecordedResource[] = []): { step: RecordedResource; after: string[] }[] {
-    const byUrn = new Map(all.map((r) => [r.urn, r]));
-    const children = new Map<string, string[]>();
-    for (const r of all) if (r.parent) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
-    // Waiting on a component waits on everything inside it.
-    const expand = (urn: string): string[] => [urn, ...(children.get(urn) ?? []).flatMap(expand)];
+export function orderSteps(
+    all: readonly RecordedResource[],
+    steps: readonly RecordedResource[],
+    others: readonly RecordedResource[] = [],
+    graph: StepGraph = stepGraph(all),
+): { step: RecordedResource; after: string[] }[] {
+    const { byUrn, expand } = graph;
     const own = new Set(steps.map((s) => s.urn));
     const stepUrns = new Set([...own, ...others.map((s) => s.urn)]);
     const upstream = new Map<string, Set<string>>();
@@ -171,13 +198,17 @@ function mib(n: number): string {
 
 export function describePlan(stack: StackConfig, resources: readonly RecordedResource[]): PlanView {
     const grouped = resourcesByHost(stack.hosts.map((h) => h.name), resources);
+    const graph = stepGraph(resources);
+    const commandsOf = new Map([...grouped].map(([name, rs]) => [name, rs.filter((r) => r.custom && isCommand(r))]));
+    // Every host's commands: what a step may be listed after.
+    const commandNames = new Set([...commandsOf.values()].flatMap((cs) => cs.map((c) => c.name)));
     const hosts = stack.hosts.map((h): HostView => {
         const mine = grouped.get(h.name)!;
-        const commands = mine.filter((r) => r.custom && isCommand(r));
-        const elsewhere = [...grouped].filter(([name]) => name !== h.name).flatMap(([, rs]) => rs.filter((r) => r.custom && isCommand(r)));
-        const steps = orderSteps(resources, commands, elsewhere).map(({ step, after }) => {
+        const commands = commandsOf.get(h.name)!;
+        const elsewhere = [...commandsOf].filter(([name]) => name !== h.name).flatMap(([, cs]) => cs);
+        const steps = orderSteps(resources, commands, elsewhere, graph).map(({ step, after }) => {
             const script = environmentOf(seen(step, true)).get(StepEnv.script);
-            return { name: step.name, type: step.type, script, after: after.filter((a) => commands.some((c) => c.name === a) || elsewhere.some((c) => c.name === a)) };
+            return { name: step.name, type: step.type, script, after: after.filter((a) => commandNames.has(a)) };
         });
         const containers = mine.filter((r) => r.type === ResourceType.container);
         const slotOf = (r: RecordedResource) => labelsOf(r.inputs).get(SlotLabel.slot) ?? (r.inputs.name as string | undefined);

@@ -1,12 +1,13 @@
 // How collect reads a host's slot log folders: in place for a local target, and over SSH for the
 // others, where the archive is built on the host by a process detached from the session and
 // fetched from an offset, so a dropped session costs only what had not arrived yet.
-import { spawn, spawnSync } from "child_process";
+import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { readTar } from "../benchy/tar";
+import { maxArchiveBytes, readTar } from "../benchy/tar";
+import { inlineHelpers } from "../components/host-command";
 import { shellWord } from "../contract/step-command";
 import type { SshConnection } from "./stack-state";
 
@@ -46,7 +47,12 @@ export class LocalAccess implements HostAccess {
     }
 }
 
-const REMOTE_SCRIPT = fs.readFileSync(path.join(__dirname, "scripts/collect-remote.sh"), "utf8");
+const REMOTE_SCRIPT = inlineHelpers(path.join(__dirname, "scripts/collect-remote.sh"));
+
+/** What a status command (start, status, done) may print: a few lines. */
+const MAX_STATUS_BYTES = 256 * 1024;
+/** The end of a failing ssh's stderr kept for the message. */
+const STDERR_TAIL = 4096;
 
 export interface SshAccessOptions {
     /** Where the partial download and its identity are kept between runs (resume). */
@@ -55,14 +61,18 @@ export interface SshAccessOptions {
     buildTimeoutMs?: number;
     /** Called as bytes arrive (offset after the chunk); may abort the fetch (tests cut it short). */
     onProgress?: (received: number, total: number, abort: () => void) => void;
-    /** Folder on the host for the archive (SEALBENCH_COLLECT_DIR). Defaults to /var/tmp/sealbench-collect. */
+    /** Folder on the host for the archive (SEALBENCH_COLLECT_DIR). Defaults to /var/tmp/sealbench-collect-<uid>, made private there. */
     remoteDir?: string;
+    /** The largest archive collect accepts from the host, bytes: it is held in memory. Defaults to maxArchiveBytes() (256 MiB, SEALBENCH_MAX_ARCHIVE_MB). */
+    maxArchiveBytes?: number;
 }
 
 /** A host over SSH with its pinned key: the archive built detached on the host, fetched with resume. */
 export class SshAccess implements HostAccess {
     readonly describe: string;
     private readonly dir: string;
+    /** The transfer under way, stopped by close(). */
+    private child?: ChildProcess;
 
     constructor(
         private readonly conn: SshConnection,
@@ -76,8 +86,9 @@ export class SshAccess implements HostAccess {
         fs.writeFileSync(path.join(this.dir, "known_hosts"), `${hostName} ${conn.hostKey.split(/\s+/).slice(0, 2).join(" ")}\n`);
     }
 
-    /** Removes the key file. */
+    /** Stops a transfer under way and removes the key file. */
     close(): void {
+        this.child?.kill("SIGKILL");
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 
@@ -110,7 +121,8 @@ export class SshAccess implements HostAccess {
 
     /** Runs one command of collect-remote.sh on the host and returns its stdout (tests drive the steps one by one). */
     remote(...args: string[]): string {
-        const r = spawnSync("ssh", this.sshArgs(this.remoteCommand(args)), { input: REMOTE_SCRIPT, encoding: "utf8", timeout: 120_000 });
+        const r = spawnSync("ssh", this.sshArgs(this.remoteCommand(args)), { input: REMOTE_SCRIPT, encoding: "utf8", timeout: 120_000, maxBuffer: MAX_STATUS_BYTES });
+        if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOBUFS") throw new Error(`collect on ${this.describe}: ${args[0]} printed more than ${MAX_STATUS_BYTES} bytes, where a few status lines were expected; not reading further`);
         if (r.status !== 0) throw new Error(`collect on ${this.describe}: ${args[0]} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().slice(-500)}`);
         return r.stdout;
     }
@@ -130,10 +142,14 @@ export class SshAccess implements HostAccess {
             await new Promise((r) => setTimeout(r, 300));
             status = this.remote("status", key);
         }
-        const [, size, sha] = /^ready (\d+) ([0-9a-f]{64})$/m.exec(status)!;
-        const tar = await this.download(key, Number(size), sha);
+        const ready = /^ready (\d{1,15}) ([0-9a-f]{64})$/m.exec(status);
+        if (!ready) throw new Error(`collect on ${this.describe}: the host's answer is not "ready <bytes> <sha256>": ${status.trim().slice(0, 200)}`);
+        const size = Number(ready[1]);
+        const max = this.opts.maxArchiveBytes ?? maxArchiveBytes();
+        if (size > max) throw new Error(`collect on ${this.describe}: the host announces an archive of ${size} bytes, more than the ${max} (${Math.round(max / 2 ** 20)} MiB) collect reads into memory; nothing was fetched. SEALBENCH_MAX_ARCHIVE_MB raises the limit if the logs really are that big`);
+        const tar = await this.download(key, size, ready[2]);
         this.remote("done", key);
-        const files = new Map(readTar(`${this.describe}:${key}.tar`, tar).map((e) => [`/${e.name}`, e.data]));
+        const files = new Map(readTar(`${this.describe}:${key}.tar`, tar, this.opts.maxArchiveBytes ?? maxArchiveBytes()).map((e) => [`/${e.name}`, e.data]));
         return { files, missing };
     }
 
@@ -150,13 +166,21 @@ export class SshAccess implements HostAccess {
             const offset = have;
             await new Promise<void>((resolve, reject) => {
                 const child = spawn("ssh", this.sshArgs(this.remoteCommand(["fetch", key, String(offset)])), { stdio: ["pipe", "pipe", "pipe"] });
+                this.child = child;
                 const out = fs.createWriteStream(part, { flags: "a" });
                 let aborted = false;
+                let overflow = false;
                 let stderr = "";
                 child.stdin.end(REMOTE_SCRIPT);
-                child.stderr.on("data", (d) => (stderr += d));
+                child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-STDERR_TAIL)));
                 child.stdout.on("data", (chunk: Buffer) => {
                     if (aborted) return;
+                    // Never more than announced: a host sending more is stopped there.
+                    if (have + chunk.length > size) {
+                        aborted = overflow = true;
+                        child.kill("SIGKILL");
+                        return;
+                    }
                     out.write(chunk);
                     have += chunk.length;
                     this.opts.onProgress?.(have, size, () => {
@@ -165,8 +189,12 @@ export class SshAccess implements HostAccess {
                     });
                 });
                 child.on("close", (code) => {
+                    this.child = undefined;
                     out.end(() => {
-                        if (aborted) reject(new Error(`collect on ${this.describe}: the transfer was cut at ${have} of ${size} bytes; run collect again to resume from there`));
+                        if (overflow) {
+                            fs.rmSync(part, { force: true });
+                            reject(new Error(`collect on ${this.describe}: the host sent more than the ${size} bytes it announced; stopped at ${have}, and the partial download is discarded`));
+                        } else if (aborted) reject(new Error(`collect on ${this.describe}: the transfer was cut at ${have} of ${size} bytes; run collect again to resume from there`));
                         else if (code !== 0) reject(new Error(`collect on ${this.describe}: the transfer stopped at ${have} of ${size} bytes (ssh exit ${code}: ${stderr.trim().slice(-300)}); run collect again to resume`));
                         else resolve();
                     });

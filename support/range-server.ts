@@ -16,8 +16,10 @@ export interface ServedFile {
     corruptAt?: number;
     /** Send at most this many bytes per second (in pieces of a twentieth of it). */
     bytesPerSecond?: number;
-    /** Answer every request 200 with the whole file, as if no Range had been asked for. */
+    /** Answer every request 200 with the whole file, as if no Range had been asked for (and say nothing of ranges). */
     ignoreRange?: boolean;
+    /** With ignoreRange: still send `Accept-Ranges: bytes`, as a gateway that claims ranges it does not serve. */
+    claimsRanges?: boolean;
     /** Cut the connection after this many bytes of every response. */
     cutEveryAfter?: number;
     /** Answer a Range with at most this many bytes (an honest 206 of a shorter chunk). */
@@ -87,7 +89,8 @@ export async function startRangeServer(files: Record<string, ServedFile>, host =
             status = 206;
         }
         log(status);
-        const headers: http.OutgoingHttpHeaders = { "content-length": end - start + 1, "accept-ranges": "bytes" };
+        const headers: http.OutgoingHttpHeaders = { "content-length": end - start + 1 };
+        if (!file.ignoreRange || file.claimsRanges) headers["accept-ranges"] = "bytes";
         if (status === 206) headers["content-range"] = `bytes ${start}-${end}/${size}`;
         res.writeHead(status, headers);
         if (req.method === "HEAD") {

@@ -17,6 +17,8 @@ set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-hugepages}
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
+# shellcheck source=lib/paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/paths.sh" # sealbench:inline
 
 action=$(action_arg "${1:-}")
 require_env SEALBENCH_HOST SEALBENCH_HUGEPAGE_KB SEALBENCH_HUGEPAGE_MOUNT SEALBENCH_SYSCTL_FILE SEALBENCH_TMPFILES_FILE
@@ -109,7 +111,9 @@ else
 fi
 
 if [ "$count" -gt 0 ]; then
-    mkdir -p "$mount_point"
+    # Mounted by name at every boot (fstab): a path only root may change (lib/paths.sh).
+    fixed_dir "$mount_point" "hugepages mount point" create
+    cd /
     if ! mountpoint -q "$mount_point"; then
         mount -t hugetlbfs -o "pagesize=$size" hugetlbfs "$mount_point"
         log "mounted hugetlbfs ($size pages) on $mount_point"

@@ -26,6 +26,8 @@ SEALBENCH_STEP=${SEALBENCH_STEP:-mounts}
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
 # shellcheck source=lib/disk.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/disk.sh" # sealbench:inline
+# shellcheck source=lib/paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/paths.sh" # sealbench:inline
 
 action=$(action_arg "${1:-}")
 require_env SEALBENCH_HOST
@@ -122,6 +124,13 @@ for i in "${!kinds[@]}"; do
     esac
 done
 
+# Every mount point's path is root's alone, checked before the first mount (an existing mount
+# is only made sure of as a folder: nothing mounts it by name later).
+for i in "${!kinds[@]}"; do
+    [ "${kinds[$i]}" = existing ] || fixed_dir "${points[$i]}" "mount point" check
+done
+cd /
+
 # covering PATH: the index of the deepest declared mount at or above PATH, or -1.
 covering() {
     local path=$1 best=-1 len=-1 i
@@ -175,7 +184,9 @@ for i in "${!kinds[@]}"; do
     point=${points[$i]} source=${sources[$i]}
     case "${kinds[$i]}" in
         existing)
-            mkdir -p "$point"
+            # Made, if missing, without following a link another user planted (lib/paths.sh).
+            safe_mkdir "$point"
+            cd /
             continue
             ;;
         block)
@@ -209,7 +220,10 @@ for i in "${!kinds[@]}"; do
         timeout -k 5 "$nfs_timeout" stat -f -- "$point" >/dev/null ||
             die "NFS share $current on $point does not answer within $nfs_timeout s on host $SEALBENCH_HOST; is its server up?"
     fi
-    mkdir -p "$point"
+    # mount and fstab name the point again at every boot: its path must be root's alone (a
+    # mount point under the worker's tree could be swapped for a link to /etc).
+    fixed_dir "$point" "mount point" create
+    cd /
     if [ -z "$current" ]; then
         rc=0
         if [ "$fstype" = nfs ]; then

@@ -13,14 +13,18 @@
 # follows its log until its status says done or failed; a new `up` while it runs re-attaches
 # (flock) instead of starting over. Every file is resumed with HTTP Range, hashed while it is
 # written, renamed from .part only when its digest matches, and marked verified (size, mtime,
-# digest) so the next run reads nothing.
+# digest) so the next run reads nothing. A big file comes over several connections at once, one
+# byte range each (a public gateway serves each connection slowly), each range resumed on its own
+# after a kill; the digest still reads the bytes in order, once, as the ranges come in.
 #
 # Inputs: SEALBENCH_HOST, SEALBENCH_PARAMS_FOLDER, SEALBENCH_PARAMS_LINK, SEALBENCH_PARAMS_GATEWAY
 # (URL prefix, the CID is appended), SEALBENCH_PARAMS_FILES (one "name cid digest" line per file),
-# SEALBENCH_PARAMS_UNIT (systemd unit name), and for tests and odd hosts SEALBENCH_PARAMS_DETACH
+# SEALBENCH_PARAMS_UNIT (systemd unit name), SEALBENCH_PARAMS_CONNECTIONS (byte ranges fetched at
+# once per file, 4; 1: one stream), and for tests and odd hosts SEALBENCH_PARAMS_DETACH
 # (auto|systemd|setsid), SEALBENCH_PARAMS_RETRIES (attempts without progress, 5),
 # SEALBENCH_PARAMS_RETRY_DELAY (seconds, 2, doubling), SEALBENCH_PARAMS_PROGRESS_SECONDS (5),
-# SEALBENCH_PARAMS_FOLLOW (auto|tail|python: how the digest follows the download).
+# SEALBENCH_PARAMS_FOLLOW (auto|tail|python: how the digest follows the download),
+# SEALBENCH_PARAMS_MIN_RANGE (bytes: the smallest range worth a connection, 16 MiB).
 # State (markers, log, status, lock, pid) lives in <folder>/.sealbench.
 set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-parameters}
@@ -41,6 +45,8 @@ params_retries=${SEALBENCH_PARAMS_RETRIES:-5}
 params_retry_delay=${SEALBENCH_PARAMS_RETRY_DELAY:-2}
 params_progress_seconds=${SEALBENCH_PARAMS_PROGRESS_SECONDS:-5}
 params_follow=${SEALBENCH_PARAMS_FOLLOW:-auto}
+params_connections=${SEALBENCH_PARAMS_CONNECTIONS:-4}
+params_min_range=${SEALBENCH_PARAMS_MIN_RANGE:-16777216}
 params_state="$params_folder/.sealbench"
 log_file="$params_state/fetch.log"
 status_file="$params_state/status"
@@ -60,6 +66,8 @@ case "$params_folder/" in "$link"/*) die "SEALBENCH_PARAMS_FOLDER $params_folder
 for pair in "SEALBENCH_PARAMS_RETRIES=$params_retries" "SEALBENCH_PARAMS_RETRY_DELAY=$params_retry_delay"; do
     [[ ${pair#*=} =~ ^[0-9]+$ ]] || die "${pair%%=*} '${pair#*=}' must be a whole number"
 done
+[[ $params_connections =~ ^([1-9]|1[0-6])$ ]] || die "SEALBENCH_PARAMS_CONNECTIONS '$params_connections' must be a whole number from 1 to 16"
+[[ $params_min_range =~ ^[1-9][0-9]*$ ]] || die "SEALBENCH_PARAMS_MIN_RANGE '$params_min_range' must be a number of bytes"
 [[ $params_progress_seconds =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "SEALBENCH_PARAMS_PROGRESS_SECONDS '$params_progress_seconds' must be a number of seconds"
 [[ $params_gateway =~ ^https?://[^[:space:]]+$ ]] || die "SEALBENCH_PARAMS_GATEWAY '$params_gateway' must be an http(s) URL prefix like https://proofs.filecoin.io/ipfs/"
 [[ $unit =~ ^[A-Za-z0-9:_.@-]+$ ]] || die "SEALBENCH_PARAMS_UNIT '$unit' is not a systemd unit name"
@@ -153,6 +161,7 @@ write_worker() {
     {
         printf '#!/usr/bin/env bash\n# Written by sealbench parameters.sh; run detached, it fetches and verifies the files.\nset -euo pipefail\n'
         declare -p SEALBENCH_STEP params_folder params_gateway params_state params_retries params_retry_delay params_progress_seconds params_follow
+        declare -p params_connections params_min_range
         declare -p files run log_file status_file lock_file
         declare -f
         printf 'worker_main\n'
@@ -383,7 +392,7 @@ fi
 # --- create -----------------------------------------------------------------------------------
 
 if [ "$file_count" -gt 0 ]; then
-    for tool in curl flock setsid tail stat; do
+    for tool in curl flock setsid tail stat dd; do
         command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed on $SEALBENCH_HOST; it is needed to fetch proof parameters"
     done
     params_hasher_available || die "no BLAKE2b on $SEALBENCH_HOST: install coreutils ≥ 8.26 (b2sum) or python3"

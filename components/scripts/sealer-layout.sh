@@ -11,6 +11,10 @@
 # walks it backwards: folders are removed only when empty (rmdir, never rm -r: sealed sectors
 # live there), ownership it changed is put back, the user and group go only if it made them.
 #
+# The worker user owns the tree, so it may swap any folder in it for a link between two runs;
+# every folder is entered with safe_cd (lib/paths.sh) and re-owned as "." — never by name —
+# so a planted link is refused, naming it, instead of re-owning what it points at.
+#
 # Inputs: SEALBENCH_HOST, SEALBENCH_SEALER_ROOT (empty on a host without the production tree,
 # `sealer: false`: then only the user and the extra folders), SEALBENCH_SEALER_USER, SEALBENCH_SEALER_GROUP,
 # SEALBENCH_CREATE_USER (true|false), SEALBENCH_SEALER_UID/GID (fixed ids, may be empty), SEALBENCH_STORAGE_NODES (space-separated),
@@ -23,6 +27,8 @@ set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-sealer-layout}
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
+# shellcheck source=lib/paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/paths.sh" # sealbench:inline
 
 action=$(action_arg "${1:-}")
 require_env SEALBENCH_HOST SEALBENCH_LAYOUT_STATE
@@ -31,20 +37,33 @@ dir_mode=2775
 
 if [ "$action" = delete ]; then
     [ -f "$state" ] || exit 0
+    # Each undo runs in a subshell entered with safe_cd: one that meets a planted link leaves
+    # that entry as it is (the message says which) and the others are still undone.
     tac "$state" | while read -r what path extra; do
         case "$what" in
             dir)
                 case "$path" in /?*) ;; *) die "state file $state: refusing to remove '$path' (not an absolute path)" ;; esac
-                if [ -d "$path" ]; then
-                    rmdir -- "$path" 2>/dev/null || log "kept $path: not empty"
-                fi
+                # rmdir never follows a link at its last component, and removes only an empty folder.
+                (
+                    rc=0
+                    safe_cd "${path%/*}" || rc=$?
+                    if [ "$rc" = 0 ] && [ -d "${path##*/}" ] && [ ! -L "${path##*/}" ]; then
+                        rmdir -- "${path##*/}" 2>/dev/null || log "kept $path: not empty"
+                    fi
+                    [ "$rc" = 0 ] || [ "$rc" = 3 ]
+                ) || log "left $path as it is"
                 ;;
             owner)
-                if [ -d "$path" ]; then
-                    chown -- "${extra% *}" "$path"
-                    # Five digits: GNU chmod keeps a folder's setgid bit unless told otherwise.
-                    chmod -- "$(printf '0%04d' "${extra#* }")" "$path"
-                fi
+                (
+                    rc=0
+                    safe_cd "$path" || rc=$?
+                    if [ "$rc" = 0 ]; then
+                        # Five digits: GNU chmod keeps a folder's setgid bit unless told otherwise.
+                        chown -- "${extra% *}" . && chmod -- "$(printf '0%04d' "${extra#* }")" .
+                    else
+                        [ "$rc" = 3 ]
+                    fi
+                ) || log "left the owner and mode of $path as they are"
                 ;;
             user) if getent passwd "$path" >/dev/null; then userdel "$path"; fi ;;
             group) if getent group "$path" >/dev/null; then groupdel "$path"; fi ;;
@@ -123,27 +142,21 @@ fi
 uid=$(id -u "$user")
 gid=$(getent group "$group" | cut -d: -f3)
 
-# mkdir one level at a time so each folder made here is recorded (and undone) on its own.
-ensure_dir() {
-    local d=$1
-    [ -d "$d" ] && return 0
-    [ -e "$d" ] && die "$d exists and is not a folder; expected a folder for the sealer layout"
-    ensure_dir "$(dirname "$d")"
-    mkdir -- "$d"
-    record dir "$d"
-}
-
+# Folders are made one level at a time inside folders entered safely (safe_mkdir), so each one
+# made here is recorded (and undone) on its own; owner and mode are set on "." once entered.
 for d in "${dirs[@]}"; do
-    ensure_dir "$d"
-    read -r have_uid have_gid have_mode < <(stat -c '%u %g %a' "$d")
+    safe_mkdir "$d"
+    for made in "${SAFE_MADE[@]}"; do record dir "$made"; done
+    read -r have_uid have_gid have_mode < <(stat -c '%u %g %a' .)
     if [ "$have_uid:$have_gid" != "$uid:$gid" ] || [ "$have_mode" != "$dir_mode" ]; then
         # Remember what a folder we did not make looked like, once, so delete can put it back.
         if ! grep -qxF -- "dir $d" "$state" && ! grep -qF -- "owner $d " "$state"; then
             record owner "$d" "$have_uid:$have_gid" "$have_mode"
         fi
-        chown "$uid:$gid" "$d"
-        chmod "$dir_mode" "$d"
+        chown "$uid:$gid" .
+        chmod "$dir_mode" .
         changes=$((changes + 1))
     fi
+    cd /
 done
 log "layout under ${root:-(no sealer root)} for $user:$group (mode $dir_mode): ${#dirs[@]} folders, $changes change(s)"

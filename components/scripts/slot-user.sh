@@ -13,6 +13,8 @@ set -euo pipefail
 SEALBENCH_STEP=${SEALBENCH_STEP:-slot-user}
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh" # sealbench:inline
+# shellcheck source=lib/paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/paths.sh" # sealbench:inline
 
 [ "$(action_arg "${1:-}")" = create ] || exit 0
 require_env SEALBENCH_HOST SEALBENCH_SEALER_USER SEALBENCH_SEALER_GROUP
@@ -38,17 +40,20 @@ while IFS= read -r d; do
 done <<<"${SEALBENCH_SLOT_DIRS:-}"
 
 # --- changes -------------------------------------------------------------------------------
+# A slot folder is the user's: it may swap tmp/ for a link between a mkdir and a chown by name.
+# So each folder is made and entered with safe_mkdir (lib/paths.sh) and owned as ".".
 for d in "${dirs[@]}"; do
     for p in "$d" "$d/tmp"; do
-        if [ ! -d "$p" ]; then
-            mkdir -p -- "$p"
-            chown "$uid:$gid" "$p"
-            chmod 2775 "$p"
+        safe_mkdir "$p"
+        if [ "${#SAFE_MADE[@]}" -gt 0 ]; then
+            chown "$uid:$gid" .
+            chmod 2775 .
             log "made $p for $user:$group"
-        elif [ "$(stat -c %u "$p")" != "$uid" ]; then
+        elif [ "$(stat -c %u .)" != "$uid" ]; then
             # A folder the user cannot write is the notes' "permission denied"; say so, do not guess.
-            die "$p belongs to uid $(stat -c %u "$p"), not $user ($uid); the slot runs as $user. Fix: chown $user:$group $p"
+            die "$p belongs to uid $(stat -c %u .), not $user ($uid); the slot runs as $user. Fix: chown $user:$group $p"
         fi
+        cd /
     done
 done
 printf 'sealbench-slot-user %s:%s\n' "$uid" "$gid"

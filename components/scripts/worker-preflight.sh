@@ -48,7 +48,8 @@ done <<<"${SEALBENCH_PREFLIGHT_FOLDERS:-}"
 url="${SEALBENCH_PREFLIGHT_SCHEDULER_URL%/}/acquire-task"
 command -v curl >/dev/null || die "host $host has no curl to reach the scheduler $url"
 # A GET: any HTTP answer shows the scheduler is there. A POST would take a task off the queue.
-if code=$(as_user timeout "$limit" curl -sS -o /dev/null -w '%{http_code}' "$url" 2>&1) && [ "$code" != 000 ]; then
+# -g: the URL is the stack's, taken as written ([] and {} would be curl's globs: several requests).
+if code=$(as_user timeout "$limit" curl -g -sS -o /dev/null -w '%{http_code}' "$url" 2>&1) && [ "$code" != 000 ]; then
     log "scheduler $url answers (HTTP $code)"
 else
     log "FAILED scheduler $url from host $host: ${code:-no answer} within ${limit}s; check worker.schedulerUrl and the network"

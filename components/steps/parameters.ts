@@ -17,6 +17,8 @@ export const ParametersEnv = {
     files: "SEALBENCH_PARAMS_FILES",
     /** systemd unit the fetch runs as, where systemd runs. */
     unit: "SEALBENCH_PARAMS_UNIT",
+    /** HTTP connections per file (parameters.connections): byte ranges fetched at once. */
+    connections: "SEALBENCH_PARAMS_CONNECTIONS",
     // Tunables for tests, the benchmark and odd hosts; the stack never sets them.
     /** auto | systemd | setsid: how the fetch outlives the step. */
     detach: "SEALBENCH_PARAMS_DETACH",
@@ -28,6 +30,8 @@ export const ParametersEnv = {
     progressSeconds: "SEALBENCH_PARAMS_PROGRESS_SECONDS",
     /** auto | tail | python: how the digest follows the download. */
     follow: "SEALBENCH_PARAMS_FOLLOW",
+    /** Smallest byte range worth a connection of its own (16 MiB): smaller files come in one stream. */
+    minRange: "SEALBENCH_PARAMS_MIN_RANGE",
 } as const;
 
 /** `name cid digest` lines, the form the script reads with `read -r`. */
@@ -53,6 +57,7 @@ export function parametersEnv(host: ResolvedHost, options: ParametersEnvOptions 
         [ParametersEnv.gateway]: host.parameters.gateway,
         [ParametersEnv.files]: filesText(files),
         [ParametersEnv.unit]: `sealbench-params-${host.name}`,
+        [ParametersEnv.connections]: String(host.parameters.connections),
     };
 }
 

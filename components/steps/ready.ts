@@ -1,6 +1,7 @@
 // The wait for a remote host (components/scripts/host-ready.sh): a new bare-metal instance takes
-// many minutes to boot, so this step retries the dial before it waits for cloud-init. Every other
-// step waits for it; a local host has none.
+// many minutes to boot, so this step retries the dial before it waits for cloud-init (with a
+// pinned key the host-key check, steps/host-key.ts, has already waited for SSH to answer). Every
+// other step waits for it; a local host has none.
 import { ResolvedHost } from "../../config/resolved";
 import { StepEnv } from "../../contract/keys";
 import { HostConnection, HostScriptArgs } from "../host-command";

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # collect's remote side, sent over SSH on stdin (`bash -s -- <command> <key> …`). The archive of
 # the slots' log folders is built by a process detached from the SSH session (setsid + nohup,
 # no terminal, stdin and stdout closed) into a temp name, renamed when whole, so a session that
@@ -9,15 +10,32 @@
 #   status <key>         "ready <bytes> <sha256>", "building", or "failed <reason>"
 #   fetch  <key> <offset> the archive's bytes from offset on, to stdout
 #   done   <key>         removes the archive: the next collect gathers the logs afresh
+#
+# The folder holding the archive is the running user's alone (default
+# /var/tmp/sealbench-collect-<uid>): this script writes <key>.pid, .tmp and .err there by name, as
+# root on most hosts, and collect takes the .tar it finds there for the host's logs. /var/tmp is
+# everyone's, and the key is easy to compute: a folder someone else made first (holding links to
+# files of root's, or a forged archive) is refused, naming it.
 set -euo pipefail
+SEALBENCH_STEP=collect
+# shellcheck source=../../components/scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../components/scripts/lib/common.sh" # sealbench:inline
+# shellcheck source=../../components/scripts/lib/paths.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../components/scripts/lib/paths.sh" # sealbench:inline
 
 cmd=${1:?command}
 key=${2:?key}
 shift 2
 case $key in *[!0-9a-f]*) echo "bad key $key" >&2; exit 2 ;; esac
-work=${SEALBENCH_COLLECT_DIR:-/var/tmp/sealbench-collect}
+work=${SEALBENCH_COLLECT_DIR:-/var/tmp/sealbench-collect-$EUID}
+work=${work%/}
 base="$work/$key"
-mkdir -p "$work"
+# Made private (0700) where nobody else may have made it first; then checked whoever made it.
+parent=${work%/*}
+fixed_dir "${parent:-/}" "the collect folder's parent" create
+if [ ! -e "${work##*/}" ] && [ ! -L "${work##*/}" ]; then mkdir -m 0700 -- "${work##*/}" 2>/dev/null || true; fi
+private_dir "$work" "the collect folder"
+cd /
 
 ready() {
   [ -f "$base.tar" ] && [ -f "$base.sha256" ] || return 1
@@ -56,7 +74,8 @@ case $cmd in
   status)
     if ready; then exit 0; fi
     if building; then echo building; exit 0; fi
-    echo "failed $(tr '\n' ' ' < "$base.err" 2>/dev/null || echo "no archive and no builder")"
+    # The first 2000 bytes of what went wrong: enough to read, and a status line stays small.
+    echo "failed $(head -c 2000 "$base.err" 2>/dev/null | tr '\n' ' ' || echo "no archive and no builder")"
     ;;
   fetch)
     offset=${1:?offset}

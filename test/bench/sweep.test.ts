@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { environmentOf, seen } from "../../contract/resources";
 import { parseSweepTotals, sweepEnv } from "../../components/overlay-sweep";
 import { loadStackFile } from "../../config/stack-file";
 import { runProgram } from "../../plan/run-program";
@@ -41,7 +42,7 @@ describe("sweep totals", () => {
         const { stack, file } = loadStackFile("Pulumi.dev.yaml");
         const run = await runProgram(file);
         const step = run.resources.find((r) => r.name === "dev-overlay-run")!;
-        expect((step.inputs.environment as Record<string, string>).SEALBENCH_SWEEP_LABELS).toBe("sealbench.managed=true\nsealbench.host=dev");
+        expect(environmentOf(seen(step)).get("SEALBENCH_SWEEP_LABELS")).toBe("sealbench.managed=true\nsealbench.host=dev");
         const slot = run.resources.find((r) => r.name === "dev-bench-p2-1")!;
         expect(slot.inputs.labels).toEqual(expect.arrayContaining([{ label: "sealbench.managed", value: "true" }, { label: "sealbench.host", value: stack.hosts[0].name }]));
     });
@@ -66,6 +67,32 @@ describe("sweep refusals (synthetic data root)", () => {
         expect(r.stderr).toBe(`overlay-sweep: bad: UpperDir ${outside} is not <data root>/overlay2/<id>/diff under ${root}; refusing to sweep it\n`);
         expect(fs.existsSync(path.join(inside, ".tmpX"))).toBe(true);
         expect(fs.existsSync(path.join(outside, ".tmpX"))).toBe(true);
+    });
+
+    it("refuses a layer reached through a symlink (overlay2/<id> linked elsewhere) before deleting anything", () => {
+        const root = path.join(top, "docker-symlink");
+        const elsewhere = path.join(top, "elsewhere-by-link");
+        fs.mkdirSync(path.join(elsewhere, "diff"), { recursive: true });
+        fs.writeFileSync(path.join(elsewhere, "diff", ".tmpX"), "x");
+        fs.mkdirSync(path.join(root, "overlay2"), { recursive: true });
+        fs.symlinkSync(elsewhere, path.join(root, "overlay2", "linked"));
+        const upper = path.join(root, "overlay2/linked/diff");
+        const inventory = path.join(top, "inventory-symlink");
+        fs.writeFileSync(inventory, `container\tlinked\tfalse\t${upper}\n`);
+        const r = runHostScript("overlay-sweep.sh", sweepEnv({ host: "h", dockerRoot: root, inventory }));
+        expect(r.status).toBe(1);
+        expect(r.stderr).toBe(`overlay-sweep: linked: UpperDir ${upper} is not <data root>/overlay2/<id>/diff under ${root} (a symlink on the way); refusing to sweep it\n`);
+        expect(fs.existsSync(path.join(elsewhere, "diff", ".tmpX"))).toBe(true);
+
+        // The same with overlay2/<id>/diff itself a symlink.
+        fs.mkdirSync(path.join(root, "overlay2", "c2"));
+        fs.symlinkSync(path.join(elsewhere, "diff"), path.join(root, "overlay2", "c2", "diff"));
+        const upper2 = path.join(root, "overlay2/c2/diff");
+        fs.writeFileSync(inventory, `container\tc2\tfalse\t${upper2}\n`);
+        const r2 = runHostScript("overlay-sweep.sh", sweepEnv({ host: "h", dockerRoot: root, inventory }));
+        expect(r2.status).toBe(1);
+        expect(r2.stderr).toBe(`overlay-sweep: c2: UpperDir ${upper2} is not <data root>/overlay2/<id>/diff under ${root} (a symlink on the way); refusing to sweep it\n`);
+        expect(fs.existsSync(path.join(elsewhere, "diff", ".tmpX"))).toBe(true);
     });
 
     it("refuses to run without a container filter (issue 10 item 3)", () => {

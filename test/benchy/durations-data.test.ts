@@ -204,6 +204,40 @@ describe("a .tar.gz read in place", () => {
     });
 });
 
+describe("hostile inputs (issue 20)", () => {
+    it("a gzip bomb (a small archive of 512 MiB of zeros) is refused at the limit, its memory bounded by it", () => {
+        const src = path.join(root, "bomb-src");
+        fs.mkdirSync(src);
+        execFileSync("sh", ["-c", `truncate -s 512M benchy-p2-2cpu-1.log && tar -cf - benchy-p2-2cpu-1.log | gzip -1 > ../bomb.tar.gz && rm benchy-p2-2cpu-1.log`], { cwd: src });
+        const bomb = path.join(root, "bomb.tar.gz");
+        expect(fs.statSync(bomb).size).toBeLessThan(4 << 20);
+        // GNU time's %M: the peak resident memory of the command, KB.
+        const r = spawnSync("/usr/bin/time", ["-f", "maxrss=%M", "npx", "tsx", "bin/durations.ts", bomb], { encoding: "utf8", env: { ...process.env, SEALBENCH_MAX_ARCHIVE_MB: "64" } });
+        expect(r.stderr).toContain(`durations: ${bomb}: unpacks to more than 67108864 bytes (64 MiB), the most an archive may hold; a bench's logs are far smaller (a gzip bomb?). SEALBENCH_MAX_ARCHIVE_MB raises the limit`);
+        expect(r.status).toBe(2);
+        const rssMb = Number(/maxrss=(\d+)/.exec(r.stderr)![1]) / 1024;
+        console.log(`durations on a 512 MiB gzip bomb, limit 64 MiB: peak RSS ${rssMb.toFixed(0)} MB`);
+        expect(rssMb).toBeLessThan(400);
+        const bad = spawnSync("npx", ["tsx", "bin/durations.ts", bomb], { encoding: "utf8", env: { ...process.env, SEALBENCH_MAX_ARCHIVE_MB: "lots" } });
+        expect(bad.stderr).toContain('SEALBENCH_MAX_ARCHIVE_MB="lots": expected a whole number of MiB, like 4096');
+        expect(bad.status).toBe(2);
+    }, 120_000);
+
+    it("terminal escape sequences in a log are printed escaped, and --json still says the same", () => {
+        const reason = "\u001b[2J\u001b]0;owned\u0007\u009b31m";
+        const log = `${p2Log("2020-07-17 09:02:10", "2020-07-17 10:08:25").split("\n").slice(0, 3).join("\n")}\nthread 'main' panicked at '${reason}', src/main.rs:10:5\n`;
+        const dir = folder("escapes", { "benchy-p2-46cpu-1.log": log });
+        for (const args of [[dir], ["--csv", dir], ["--json", dir]]) {
+            const r = durations(...args);
+            expect(r.status, r.stderr).toBe(0);
+            expect({ args, raw: /[\u001b\u0007\u009b]/.test(r.stdout) }).toEqual({ args, raw: false });
+        }
+        expect(durations(dir).stdout).toContain("\\x1b[2J\\x1b]0;owned\\x07\\x9b31m");
+        const doc = JSON.parse(durations("--json", dir).stdout) as Json;
+        expect(doc.runs[0].error).toContain(reason);
+    });
+});
+
 describe("the command line", () => {
     it("--help prints usage and exits 0; an unknown option or nothing to read exits 2", () => {
         const h = durations("--help");

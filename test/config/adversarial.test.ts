@@ -106,6 +106,13 @@ describe("values that pass check and fail at up (items 5, 10, 14, 15, 16)", () =
         ["an ftp:// gateway (item 14)", host({ parameters: { gateway: "ftp://example.org/ipfs/" } }), 'hosts[0].parameters.gateway "ftp://example.org/ipfs/": expected an http(s) URL prefix'],
         ["a device path with .. (item 14)", host({ storage: [{ kind: "block", device: "/dev/../etc/passwd", mountPoint: "/mnt/storage" }] }), 'hosts[0].storage[0].device "/dev/../etc/passwd": expected a device path like /dev/md1, without . or ..'],
         ["a host key that is not one (item 14)", host({ target: { kind: "ssh", address: "10.10.19.17", hostKey: "not a key" } }), 'hosts[0].target.hostKey "not a key": expected an OpenSSH public key'],
+        [
+            "an ssh-rsa host key, which upstream's command provider offers only as SHA-1 ssh-rsa (issue 19)",
+            host({ target: { kind: "ssh", address: "10.10.19.17", hostKey: "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC4auYM" } }),
+            'hosts[0].target.hostKey "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC4auYM": expected an Ed25519 or ECDSA host key (for an RSA pin @pulumi/command 1.2.1 offers only SHA-1 "ssh-rsa" signatures, which OpenSSH 8.8 and later refuse, so no step would connect); pin the host\'s Ed25519 key: ssh-keyscan -t ed25519 10.10.19.17',
+        ],
+        ["an ssh-dss host key (issue 19)", host({ target: { kind: "ssh", address: "10.10.19.17", hostKey: "ssh-dss AAAAB3NzaC1kc3M" } }), 'hosts[0].target.hostKey "ssh-dss AAAAB3NzaC1kc3M": expected an Ed25519 or ECDSA host key (OpenSSH has refused DSA host keys by default since 7.0, so no step would connect)'],
+        ["an OCI instance's ssh-rsa host key (issue 19)", host({ storage: [], target: { ...oci([]), hostKey: "ssh-rsa AAAAB3NzaC1yc2E" } }), "hosts[0].target.hostKey \"ssh-rsa AAAAB3NzaC1yc2E\": expected an Ed25519 or ECDSA host key (for an RSA pin @pulumi/command 1.2.1 offers only SHA-1 \"ssh-rsa\" signatures, which OpenSSH 8.8 and later refuse, so no step would connect); pin the host's Ed25519 key: ssh-keyscan -t ed25519 <the instance's public IP>"],
         ["an address with spaces (item 14)", host({ target: { kind: "ssh", address: "10.10.19.17 -oProxyCommand=x", hostKey: HOST_KEY } }), 'hosts[0].target.address "10.10.19.17 -oProxyCommand=x": expected an IP address or DNS name'],
         ["benchyDir equal to a slot's work folder (item 14)", host({ bench: { benchyDir: "/mnt/storage/bench/p2-1" } }), "hosts[0].bench.benchyDir \"/mnt/storage/bench/p2-1\": overlaps slot p2-1's work folder /mnt/storage/bench/p2-1"],
         ["duplicate block-volume names (item 14)", host({ storage: [], target: oci([{ name: "data", sizeGb: 100, mountPoint: "/mnt/a" }, { name: "data", sizeGb: 100, mountPoint: "/mnt/b" }]) }), 'hosts[0].target.blockVolumes[1].name "data": already used by blockVolumes[0]'],
@@ -221,5 +228,80 @@ describe("messages that say what is expected (item 17)", () => {
 
     it("a non-mapping defaults is 'expected a mapping', not 'a record'", () => {
         expect(problemsOf(stackFile({ defaults: [1], hosts: [host()] }))).toEqual([expect.stringMatching(/ defaults \[1\]: expected a mapping$/)]);
+    });
+});
+
+describe("issue 20: folders root would take over, unit paths, the stack's root, and messages that said nothing", () => {
+    /** A production host of group 1 (a worker, the sealer tree); cases break one field. */
+    const worker = (overrides: Record<string, unknown> = {}, workerOverrides: Record<string, unknown> = {}) =>
+        host({
+            slots: [],
+            user: { name: "fil", uid: 2000, gid: 2000 },
+            sealer: { root: "/sealer", storageNodes: ["10.10.13.22"] },
+            worker: { groups: [1], workers: [{ phases: ["PreCommitPhase1"] }], ...workerOverrides },
+            ...overrides,
+        });
+    const groups = [{ id: 1, schedulerUrl: "http://10.10.19.17:3456" }];
+    it.each<[string, Record<string, unknown>, string]>([
+        ["/var/lib/docker as the sealer root (item 4)", worker({ sealer: { root: "/var/lib/docker" } }), 'hosts[0].sealer.root "/var/lib/docker": is a system folder; the host steps would create, re-own or replace it as root'],
+        ["/root/.ssh exported (item 4)", worker({ nfsServer: { export: "/root/.ssh", clients: ["10.10.0.0/16"] } }), 'hosts[0].nfsServer.export "/root/.ssh": is a system folder; exporting it would hand the system\'s files to every client'],
+        ["a user's .ssh as the sealer root (item 4)", worker({ sealer: { root: "/home/fil/.ssh" } }), 'hosts[0].sealer.root "/home/fil/.ssh": is a system folder'],
+        ["a space in worker.dir (item 5)", worker({}, { dir: "/opt/force remote" }), 'hosts[0].worker.dir "/opt/force remote": has " " (U+0020) at character 11: the worker\'s systemd unit names this folder, and ExecStart= would split the path there'],
+        ["%u in worker.dir (item 5)", worker({}, { dir: "/opt/%u/bin" }), 'hosts[0].worker.dir "/opt/%u/bin": has "%" (U+0025) at character 6: the worker\'s systemd unit names this folder, and systemd would expand it as a specifier (%u, %H), so the binary checked would not be the one run'],
+        ["a quote in the sealer root (item 5)", worker({ sealer: { root: '/sealer"x' } }), 'hosts[0].sealer.root "/sealer\\"x": has "\\"" (U+0022) at character 8: the worker\'s systemd unit names this folder, and systemd takes it as quoting'],
+        ["$ in worker.dir (item 5)", worker({}, { dir: "/opt/$HOME" }), "and ExecStart= would expand it as a variable"],
+        ["; in the sealer root (item 5)", worker({ sealer: { root: "/sealer;rm" } }), "and ExecStart= would run what follows as a second command"],
+        ["a backslash in worker.dir (item 5)", worker({}, { dir: "/opt/a\\b" }), "and systemd takes it as an escape"],
+        ["/etc as worker.dir (item 5)", worker({}, { dir: "/etc" }), 'hosts[0].worker.dir "/etc": is a system folder; the worker step writes config.toml there as root'],
+        ["a private key named after a stack key (item 8)", host({ target: { kind: "ssh", address: "10.10.19.17", hostKey: HOST_KEY, privateKey: "hosts" } }), 'hosts[0].target.privateKey "hosts": names one of the stack\'s own keys (root, defaults, hosts, groups); the private key needs a secret key of its own, like sshPrivateKey'],
+        ["credentials in worker.schedulerUrl (LOW)", worker({}, { schedulerUrl: "http://sched:s3cret@10.10.19.17:3456" }), 'hosts[0].worker.schedulerUrl "http://[credentials not shown]@10.10.19.17:3456": holds a user name or password (user:secret@): the URL is shown in the plan, the pull-request comment and the preflight\'s log, and written into config.toml'],
+        ["an upper-case user name (item 8)", worker({ user: { name: "Fil" } }), 'hosts[0].user.name "Fil": expected a user name of lowercase letters, digits, _ and -, starting with a letter or _ (useradd\'s rule), like fil'],
+    ])("%s", (_case, h, expected) => {
+        const found = problemsOf(stackFile({ groups, hosts: [h] }));
+        expect(found.some((p) => p.includes(expected)), found.join("\n")).toBe(true);
+        // Never the schema's or zod's own words.
+        expect(found.join("\n")).not.toMatch(/must match pattern|Invalid string|Invalid input/);
+    });
+
+    it.each<[string, string, string]>([
+        ["/", "/", 'root "/": resolves to /: the stack\'s root must be a folder at least two levels below /'],
+        ["one with ..", "/srv/../opt", 'root "/srv/../opt": resolves to /opt: the stack\'s root must be a folder at least two levels below /'],
+        ["a system folder", "/usr/local", 'root "/usr/local": resolves to /usr/local, a system folder'],
+        ["a space", "/srv/my stacks", 'root "/srv/my stacks": resolves to /srv/my stacks, which has " " (U+0020) at character 8'],
+    ])("the stack's root %s: refused by check, as up would (item 8)", (_case, root, expected) => {
+        const found = problemsOf(stackFile({ root, hosts: [host()] }));
+        expect(found.some((p) => p.includes(expected)), found.join("\n")).toBe(true);
+    });
+
+    it("the default secret in a stack without ssh or oci hosts: said so, not 'did you mean sshPrivateKey?' (item 8)", () => {
+        const found = problemsOf(stackFile({ hosts: [{ name: "dev", target: { kind: "local" }, facts: { cpus: 4, memoryGb: 8 }, allowBootDisk: true, storage: [{ kind: "existing", mountPoint: "/mnt/storage" }] }] }));
+        expect(found).toEqual([expect.stringMatching(/^Pulumi\.case\d+\.yaml:\d+:\d+ sshPrivateKey: is a private key no host uses: only ssh and oci targets take one .* Remove it \(pulumi config rm sealbench:sshPrivateKey\), or give a host an ssh or oci target$/)]);
+    });
+
+    it("credentials in a group's schedulerUrl are refused there (LOW)", () => {
+        const found = problemsOf(stackFile({ groups: [{ id: 1, schedulerUrl: "http://sched:s3cret@10.10.19.17:3456" }], hosts: [worker()] }));
+        expect(found.some((p) => p.includes('groups[0].schedulerUrl "http://[credentials not shown]@10.10.19.17:3456": holds a user name or password')), found.join("\n")).toBe(true);
+        expect(found.join("\n")).not.toContain("s3cret");
+    });
+
+    it("zod's own bounds and words stay out of the messages (item 8)", () => {
+        const huge = problemsOf(stackFile({ hosts: [host({ reservedCpus: -1e300 })] }));
+        expect(huge.filter((p) => p.includes("reservedCpus"))).toEqual([expect.stringMatching(/ hosts\[0\]\.reservedCpus -1e\+300: expected ≥ 0$/)]);
+        expect(problemsOf(stackFile({ hosts: [host({ sealer: true })] }))).toEqual([expect.stringMatching(/:\d+:\d+ hosts\[0\]\.sealer true: expected false or a mapping$/)]);
+        expect(problemsOf(stackFile({ hosts: [host({ reservedCpus: 16, slots: [{ phase: "p2", count: 1 }] })] })).join("\n")).not.toContain("1 slots");
+    });
+
+    it("a second YAML document: said in the check's words, not the parser's (item 8)", () => {
+        const text = `config:\n  sealbench:sshPrivateKey:\n    secure: v1:AAAA\n  sealbench:hosts:\n    - ${JSON.stringify(host())}\n---\nconfig: {}\n`;
+        expect(problemsOf(stackFile({}, text))).toEqual([expect.stringMatching(/:6:1 .*YAML: a second document starts here \(a --- line\); a stack file is one document\. Remove the --- and merge what follows into the config above it$/)]);
+    });
+
+    it("no_root_squash to every address (0.0.0.0/0, or the two /1 halves) is refused by check (item 4: the nfs-root-squash-scoped rule)", () => {
+        for (const clients of [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"]]) {
+            const file = stackFile({ groups, hosts: [worker({ nfsServer: { clients, rootSquash: false } })] });
+            const r = check(file);
+            expect({ clients, status: r.status }).toEqual({ clients, status: 1 });
+            expect(r.out).toContain("nfs-root-squash-scoped");
+        }
     });
 });

@@ -8,7 +8,8 @@
 // where the steps wrote. Every host step runs through remote.Command with the pinned host key and
 // the private key from a secret config key; the bench image and the slot go through the Docker
 // provider over `ssh://` (the system ssh, the key in an agent). Then: a no-op preview, a wrong
-// host key refused before any command runs, and `pulumi destroy` undoing it all.
+// host key refused in seconds by the key check before any remote command runs, and `pulumi
+// destroy` undoing it all.
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -74,6 +75,11 @@ config:
         - phase: p1
           count: 1
 `;
+}
+
+/** "SHA256:…" of a public key line, as ssh-keygen prints it. */
+function fingerprint(publicKey: string): string {
+    return execFileSync("ssh-keygen", ["-l", "-E", "sha256", "-f", "-"], { input: `${publicKey}\n`, encoding: "utf8" }).split(" ")[1];
 }
 
 /** The README's way: `pulumi config set --secret sealbench:sshPrivateKey < key`. */
@@ -263,10 +269,18 @@ describeSsh("an ssh stack under the real engine, against a stock test host", () 
         await setPrivateKey(copy, "wrongkey", host.clientKeyFile);
         const logBefore = (await host.sshdLog()).length;
         const rootBefore = listTree(root);
+        const started = Date.now();
         const r = await copy.pulumi("up", "--yes", "--stack", "wrongkey", "--policy-pack", "policies", "--policy-pack-config", POLICY_CONFIG);
+        const seconds = (Date.now() - started) / 1000;
         expect(r.status, r.output).not.toBe(0);
-        // The gate, the first step, fails at the handshake: nothing after it is attempted.
-        expect(r.output).toMatch(new RegExp(`command:remote:Command \\(far-ready\\):\\s*\\n\\s*error: ssh: handshake failed: host key mismatch for ${host.address.replace(/\./g, "\\.")}:22: the server presented ssh-ed25519 SHA256:`));
+        // The key check on this machine, before the first remote step, names both keys at once —
+        // whichever command provider runs the remote steps (upstream's would retry a mismatch
+        // 120 times in the wait step, ~10 minutes). The whole `up` (program and policies included).
+        expect(r.output).toMatch(
+            new RegExp(`command:local:Command \\(far-host-key\\):\\s*\\n\\s*error: exit status 1: running [^\\n]*\\n\\s*host-key: host far: host key mismatch at ${host.address.replace(/\./g, "\\.")}:22: expected ssh-ed25519 SHA256:\\S+ \\(target\\.hostKey\\), offered ssh-ed25519 SHA256:\\S+\\.`),
+        );
+        expect(r.output).toContain(`expected ssh-ed25519 ${fingerprint(wrongKey)} (target.hostKey), offered ssh-ed25519 ${fingerprint(host.hostKey)}.`);
+        expect(seconds).toBeLessThan(120);
         // Nobody logged in and nothing was written under the root.
         const newLog = (await host.sshdLog()).slice(logBefore);
         expect(newLog.filter((l) => l.startsWith("Accepted publickey"))).toEqual([]);

@@ -19,7 +19,13 @@ function pulumiAnswers(): string | undefined {
     }
 }
 
-const missing = pulumiAnswers() ?? (dockerAnswers() ? undefined : "no Docker engine answers `docker info`");
+const missingPulumi = pulumiAnswers();
+const missing = missingPulumi ?? (dockerAnswers() ? undefined : "no Docker engine answers `docker info`");
+
+/** Why the Pulumi CLI cannot run here, or undefined when it can (for tests that need no Docker). */
+export function pulumiMissing(): string | undefined {
+    return missingPulumi;
+}
 
 /** Why the engine tests cannot run here (no Pulumi CLI or no Docker engine), or undefined when they can. */
 export function engineMissing(): string | undefined {

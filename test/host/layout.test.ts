@@ -117,4 +117,91 @@ describe("sealer layout", () => {
         expect(r.code).toBe(1);
         expect(r.stderr).toContain("refusing to remove 'relative/path'");
     });
+
+    describe("root never re-owns, chmods or removes through a link the worker user plants (issue 20, item 1)", () => {
+        // The worker owns the tree after the first run: it may replace any folder in it with a
+        // link between two runs. Each test runs the layout as root against that tree.
+        const base = () => path.join(dir, "links");
+        const root = () => path.join(base(), "sealer");
+        const env = () => ({
+            SEALBENCH_HOST: "t",
+            SEALBENCH_SEALER_ROOT: root(),
+            SEALBENCH_SEALER_USER: user,
+            SEALBENCH_SEALER_GROUP: group,
+            SEALBENCH_CREATE_USER: "true",
+            SEALBENCH_STORAGE_NODES: "10.10.13.22",
+            SEALBENCH_LAYOUT_STATE: path.join(base(), "layout.state"),
+        });
+        /** Runs a shell snippet as the worker user (no root, no supplementary groups). */
+        const asWorker = (snippet: string) => {
+            const uid = out("id", ["-u", user]);
+            const gid = out("getent", ["group", group]).split(":")[2];
+            const r = sh(`setpriv --reuid ${uid} --regid ${gid} --clear-groups sh -c '${snippet}'`);
+            expect(r.code, r.stderr).toBe(0);
+        };
+        /** A root-owned folder outside the tree, standing for /etc: what a link would point at. */
+        const victim = (name: string, mode = 0o700, subfolders: string[] = []) => {
+            const v = path.join(base(), name);
+            fs.mkdirSync(v);
+            fs.chmodSync(v, mode);
+            fs.writeFileSync(path.join(v, "passwd"), "root:x:0:0");
+            for (const s of subfolders) fs.mkdirSync(path.join(v, s), { recursive: true, mode: 0o755 });
+            return v;
+        };
+        const owner = (p: string) => {
+            const st = fs.statSync(p);
+            return `${st.uid}:${st.gid} ${(st.mode & 0o7777).toString(8)}`;
+        };
+
+        beforeAll(() => {
+            // A folder the step did not make (root's, 0755): delete puts its owner and mode back.
+            fs.mkdirSync(path.join(root(), "p3cache"), { recursive: true });
+            fs.chmodSync(base(), 0o755);
+            fs.chmodSync(path.join(root(), "p3cache"), 0o755);
+            const first = runScript("sealer-layout.sh", "create", env());
+            expect(first.code, first.stderr).toBe(0);
+        });
+
+        afterAll(() => {
+            runScript("sealer-layout.sh", "delete", env());
+        });
+
+        it("a folder of the tree swapped for a link to a root folder: refused, naming the link, the target untouched", () => {
+            const v = victim("etc-a");
+            asWorker(`rmdir ${root()}/cache && ln -s ${v} ${root()}/cache`);
+            const r = runScript("sealer-layout.sh", "create", env());
+            expect(r.code).toBe(1);
+            expect(r.stderr).toContain(`sealer-layout: ${root()}/cache is a symbolic link in ${root()}, which another user may change (uid `);
+            expect(r.stderr).toContain(`root does not follow it (it could point at /etc). Make it a real folder (rm '${root()}/cache' && mkdir '${root()}/cache') and run again`);
+            expect(owner(v)).toBe("0:0 700");
+            // Put right as the message says, the next run goes through.
+            asWorker(`rm ${root()}/cache && mkdir ${root()}/cache`);
+            const again = runScript("sealer-layout.sh", "create", env());
+            expect(again.code, again.stderr).toBe(0);
+            expect(owner(`${root()}/cache`)).toMatch(/ 2775$/);
+        });
+
+        it("a link one level up (nfs/<ip> pointing at a folder that has cache/ and sealed/): refused, nothing under the target re-owned", () => {
+            const v = victim("var-b", 0o755, ["cache", "sealed"]);
+            asWorker(`mv ${root()}/nfs/10.10.13.22 ${root()}/moved && ln -s ${v} ${root()}/nfs/10.10.13.22`);
+            const r = runScript("sealer-layout.sh", "create", env());
+            expect(r.code).toBe(1);
+            expect(r.stderr).toContain(`${root()}/nfs/10.10.13.22 is a symbolic link in ${root()}/nfs`);
+            for (const p of [v, `${v}/cache`, `${v}/sealed`]) expect({ p, o: owner(p) }).toEqual({ p, o: `0:0 755` });
+            asWorker(`rm ${root()}/nfs/10.10.13.22 && mv ${root()}/moved ${root()}/nfs/10.10.13.22`);
+        });
+
+        it("delete through planted links: the owner and mode it restores, and the folders it removes, are never the links' targets", () => {
+            const etc = victim("etc-c");
+            const spare = victim("var-c", 0o755, ["10.10.13.22/cache", "10.10.13.22/sealed"]);
+            // p3cache was root's 0755 before the step: delete would chown and chmod it back.
+            asWorker(`rmdir ${root()}/p3cache && ln -s ${etc} ${root()}/p3cache && mv ${root()}/nfs ${root()}/nfs-moved && ln -s ${spare} ${root()}/nfs`);
+            const del = runScript("sealer-layout.sh", "delete", env());
+            expect(del.code, del.stderr).toBe(0);
+            expect(del.stderr).toContain(`${root()}/p3cache is a symbolic link in ${root()}`);
+            expect(del.stdout).toContain(`left the owner and mode of ${root()}/p3cache as they are`);
+            expect(owner(etc)).toBe("0:0 700");
+            for (const p of [`${spare}/10.10.13.22/cache`, `${spare}/10.10.13.22/sealed`]) expect(fs.existsSync(p)).toBe(true);
+        });
+    });
 });

@@ -213,4 +213,34 @@ describe("mounts", () => {
         expect(r.stdout.trim().split("\n").pop()).toBe(big);
         expect(fs.readFileSync(fstab, "utf8")).toBe(`${big} ${point} ext4 defaults 0 2\n`);
     });
+
+    it("never mounts through a folder another user can write: a planted link is not followed, the mount point is refused naming the fix (issue 20)", () => {
+        // A folder of an unprivileged uid (the worker's tree, say), holding a link it planted
+        // where the stack declares a mount point; the link points at a root folder.
+        const uid = 64000 + (process.pid % 1000);
+        const theirs = path.join(dir, "theirs");
+        const victim = path.join(dir, "victim-etc");
+        fs.chmodSync(dir, 0o755); // so that uid can reach its folder
+        fs.mkdirSync(theirs);
+        fs.mkdirSync(victim, { mode: 0o755 });
+        fs.chownSync(theirs, uid, uid);
+        expect(sh(`setpriv --reuid ${uid} --regid ${uid} --clear-groups ln -s "${victim}" "${theirs}/disk"`).code).toBe(0);
+        for (const kind of ["block", "existing"]) {
+            const table = kind === "block" ? `block|${big}|${theirs}/disk|ext4|defaults|false` : `existing||${theirs}/disk|||false`;
+            const r = sh(
+                `bash "$SCRIPTS/mounts.sh" create; rc=$?; findmnt -no SOURCE --mountpoint "${victim}" || echo not-mounted; exit $rc`,
+                env({ SEALBENCH_MOUNT_TABLE: table, SEALBENCH_FSTAB: path.join(dir, "theirs-fstab") }),
+                { namespace: true },
+            );
+            expect({ kind, code: r.code, last: r.stdout.trim().split("\n").pop() }).toEqual({ kind, code: 1, last: "not-mounted" });
+            // A block device is mounted by name at every boot: the whole path must be root's. An
+            // existing mount is only made sure of as a folder: the link is what is refused.
+            expect(r.stderr).toContain(
+                kind === "block"
+                    ? `mounts: mount point ${theirs}/disk: ${theirs} may be changed by another user (uid ${uid} owns it), and root reaches ${theirs}/disk through it by name. Keep the path root's: chown root:root '${theirs}' && chmod go-w '${theirs}'`
+                    : `mounts: ${theirs}/disk is a symbolic link in ${theirs}, which another user may change (uid ${uid} owns it): root does not follow it`,
+            );
+        }
+        expect(fs.existsSync(path.join(dir, "theirs-fstab"))).toBe(false);
+    });
 });

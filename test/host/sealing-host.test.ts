@@ -10,7 +10,9 @@ import { HostFactsEnv, StepEnv, StorageEnv } from "../../contract/keys";
 import { dockerHost, knownHostsLine } from "../../components/host-docker";
 import { cloudInit } from "../../components/oci-instance";
 import { hostAccess } from "../../components/sealing-host";
+import { tableField } from "../../components/host-command";
 import { parseDockerRoot } from "../../components/steps/docker-engine";
+import { HostKeyEnv, KEY_WAIT_SECONDS } from "../../components/steps/host-key";
 import { hostFactsEnv } from "../../components/steps/facts";
 import { hugepagesEnv } from "../../components/steps/hugepages";
 import { layoutEnv } from "../../components/steps/layout";
@@ -132,6 +134,23 @@ describe("SealingHost, ssh target", async () => {
         expectChain(rs, names);
     });
 
+    it("checks the pinned host key from this machine before the wait step, with no secret", () => {
+        const key = byName(rs, "s1-host-key");
+        expect(key.type).toBe("command:local:Command");
+        expect(env(key)).toMatchObject({
+            [StepEnv.host]: "s1",
+            [HostKeyEnv.address]: "198.51.100.7",
+            [HostKeyEnv.port]: "2222",
+            [HostKeyEnv.pin]: HOST_KEY,
+            [HostKeyEnv.wait]: String(KEY_WAIT_SECONDS.ssh),
+            [StepEnv.script]: "host-key.sh",
+        });
+        expect(key.secretInputs).toEqual([]);
+        expect(byName(rs, "s1-ready").dependsOn).toContain(key.urn);
+        // A local command on the operator's machine: it never reaches the host but through ssh-keyscan.
+        expect(key.plainInputs.connection).toBeUndefined();
+    });
+
     it("keeps the private key secret everywhere and pins the host key", () => {
         const remote = rs.filter((r) => r.type === "command:remote:Command");
         expect(remote.length).toBeGreaterThanOrEqual(6);
@@ -202,6 +221,11 @@ describe("SealingHost, oci target", async () => {
         expect(attach.plainInputs).toMatchObject({ attachmentType: "iscsi", volumeId: "o1-volume-data-id", instanceId: "o1-instance-id" });
         const ready = byName(rs, "o1-ready");
         expect(ready.dependsOn).toContain(byName(rs, "o1-instance").urn);
+        // The key check waits for the instance, reads its public IP, and waits long for it to boot.
+        const key = byName(rs, "o1-host-key");
+        expect(key.dependsOn).toContain(byName(rs, "o1-instance").urn);
+        expect(ready.dependsOn).toContain(key.urn);
+        expect(env(key)).toMatchObject({ [HostKeyEnv.address]: "203.0.113.10", [HostKeyEnv.port]: "22", [HostKeyEnv.wait]: String(KEY_WAIT_SECONDS.oci) });
         expect((ready.plainInputs.connection as Record<string, unknown>).host).toBe("203.0.113.10");
         expect((ready.plainInputs.connection as Record<string, unknown>).dialErrorLimit).toBe(120);
         const iscsi = byName(rs, "o1-iscsi");
@@ -249,10 +273,10 @@ describe("host roles: each part of a host only when the stack asks for it", asyn
     const { resources: benchRs } = await runProgram(config([bench]));
 
     it("a host without slots gets its host steps and nothing of a bench: no Docker step, provider, image, slot user, containers or sweep", () => {
-        expect(names(prod).sort()).toEqual(["prod-facts", "prod-hugepages", "prod-layout", "prod-mounts", "prod-parameters", "prod-ready"]);
+        expect(names(prod).sort()).toEqual(["prod-facts", "prod-host-key", "prod-hugepages", "prod-layout", "prod-mounts", "prod-parameters", "prod-ready"]);
         const types = typesOf(prod);
         for (const t of ["docker:index/container:Container", "docker:index/remoteImage:RemoteImage", "pulumi:providers:docker"]) expect(types.has(t), t).toBe(false);
-        expectChain(prod, ["prod-ready", "prod-facts", "prod-mounts", "prod-layout", "prod-parameters", "prod-hugepages"]);
+        expectChain(prod, ["prod-host-key", "prod-ready", "prod-facts", "prod-mounts", "prod-layout", "prod-parameters", "prod-hugepages"]);
     });
 
     it("a host with `sealer: false` lays out no /sealer tree and does not guard a folder nobody uses", () => {
@@ -267,7 +291,7 @@ describe("host roles: each part of a host only when the stack asks for it", asyn
 
     it("a host with neither slots nor a sealer tree has no layout step at all", async () => {
         const { resources } = await runProgram(config([{ ...production, name: "bare", sealer: false }]));
-        expect(names(resources).sort()).toEqual(["bare-facts", "bare-hugepages", "bare-mounts", "bare-parameters", "bare-ready"]);
+        expect(names(resources).sort()).toEqual(["bare-facts", "bare-host-key", "bare-hugepages", "bare-mounts", "bare-parameters", "bare-ready"]);
     });
 });
 
@@ -294,10 +318,10 @@ describe("SealingHost plain functions", () => {
         expect(hostFactsEnv(host)[HostFactsEnv.numaNodes]).toBe("[]");
     });
 
-    it("refuses a folder the line tables cannot carry", () => {
-        const odd = resolveStack({ hosts: [{ ...sshHost, sealer: { root: "/seal|er" } }], sshPrivateKey: KEY }).hosts[0];
-        expect(() => storageEnv(odd)).toThrow('folder "/seal|er" contains "|" or a newline, which the host scripts cannot take');
-        expect(() => storageEnv(odd)).toThrow(HostArgsError);
+    it("refuses a folder the line tables cannot carry: the config check first, the table itself too", () => {
+        expect(() => resolveStack({ hosts: [{ ...sshHost, sealer: { root: "/seal|er" } }], sshPrivateKey: KEY })).toThrow('hosts[0].sealer.root "/seal|er": has "|" (U+007C) at character 6');
+        expect(() => tableField("/seal|er", "folder")).toThrow('folder "/seal|er" contains "|" or a newline, which the host scripts cannot take');
+        expect(() => tableField("/sealer\nx", "folder")).toThrow(HostArgsError);
     });
 
     // The image's package names: Oracle Linux and RHEL name the tools iscsi-initiator-utils and

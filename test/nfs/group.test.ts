@@ -130,7 +130,7 @@ describe("the group in the program and the plan", () => {
         const view = describePlan(resolveStack(raw, { secretKeys: ["sshPrivateKey"] }), run.resources);
         const m1 = view.hosts.find((h) => h.name === "m1")!;
         expect(m1.steps.find((s) => s.name === "m1-mounts")!.after).toEqual(["m1-facts", "p1-nfs-export"]);
-        expect(view.hosts.find((h) => h.name === "p1")!.steps.map((s) => s.name)).toEqual(["p1-ready", "p1-facts", "p1-mounts", "p1-layout", "p1-nfs-export", "p1-parameters", "p1-hugepages"]);
+        expect(view.hosts.find((h) => h.name === "p1")!.steps.map((s) => s.name)).toEqual(["p1-host-key", "p1-ready", "p1-facts", "p1-mounts", "p1-layout", "p1-nfs-export", "p1-parameters", "p1-hugepages"]);
         expect(evaluatePolicies(run.resources).map(brief)).toEqual([]);
     });
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { resolveStack } from "../../config/resolve";
 import { HostInput } from "../../config/schema";
 import { scriptCommand } from "../../components/host-command";
+import { parseStepCommand } from "../../contract/step-command";
 import { parametersStepArgs } from "../../components/steps/parameters";
 import { filesText, parametersEnv } from "../../components/steps/parameters";
 import { loadManifest, neededFiles, parseManifest, porepFiles } from "../../config/parameters-manifest";
@@ -135,7 +136,10 @@ describe("parametersEnv", () => {
             SEALBENCH_PARAMS_GATEWAY: "https://gw.example/ipfs/",
             SEALBENCH_PARAMS_FILES: filesText(neededFiles(h, manifest)),
             SEALBENCH_PARAMS_UNIT: "sealbench-params-h1",
+            SEALBENCH_PARAMS_CONNECTIONS: "4",
         });
+        expect(parametersEnv(host([{ phase: "p34", count: 1 }], { parameters: { connections: 1 } })).SEALBENCH_PARAMS_CONNECTIONS).toBe("1");
+        expect(() => host([{ phase: "p34", count: 1 }], { parameters: { connections: 0 } })).toThrow(/parameters\.connections/);
         expect(env.SEALBENCH_PARAMS_FILES.split("\n")).toEqual([
             "v28-stacked-proof-of-replication-merkletree-poseidon_hasher-8-8-0-sha256_hasher-82a357d2f2ca81dc61bb45f4a762807aedee1b0a53fd6c4e77b46a01bfef7820.params QmengpM684XLQfG8754ToonszgEg2bQeAGUan5uXTHUQzJ 6a388072a518cf46ebd661f5cc46900a",
             "v28-stacked-proof-of-replication-merkletree-poseidon_hasher-8-8-0-sha256_hasher-82a357d2f2ca81dc61bb45f4a762807aedee1b0a53fd6c4e77b46a01bfef7820.vk Qmf93EMrADXAK6CyiSfE8xx45fkMfR3uzKEPCvZC1n2kzb 0c7b4aac1c40fdb7eb82bc355b41addf",
@@ -161,8 +165,9 @@ describe("parametersEnv", () => {
         const step = parametersStepArgs(h);
         expect(step.script).toBe("parameters.sh");
         expect(step.rerunOn).toEqual([JSON.stringify(step.env)]);
-        const text = Buffer.from(/'([A-Za-z0-9+/=]+)'/.exec(scriptCommand("parameters.sh", step.env as Record<string, string>, "create"))![1], "base64").toString();
-        expect(text).toContain(`export SEALBENCH_PARAMS_FILES='${parametersEnv(h).SEALBENCH_PARAMS_FILES}'`);
+        const parts = parseStepCommand(scriptCommand("parameters.sh", step.env as Record<string, string>, "create"))!;
+        expect(parts.env.get("SEALBENCH_PARAMS_FILES")).toBe(parametersEnv(h).SEALBENCH_PARAMS_FILES);
+        const text = parts.script;
         // The helper is inlined: the host gets one self-contained text.
         expect(text).toContain("params_fetch_one() {");
         expect(text).not.toContain("sealbench:inline");

@@ -160,13 +160,14 @@ describe("npm run plan", () => {
 
     it("exits 2, not with a crash, when a component refuses a value the schema lets through", () => {
         const file = path.join(tmp, "Pulumi.pipe.yaml");
-        // A "|" in mount options is the schema's to refuse (fstab); in a folder only the host scripts' tables mind it.
-        const text = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8").replace("storageNodes: [127.0.0.1]\n", 'storageNodes: [127.0.0.1]\n        root: "/sea|ler"\n');
-        expect(text).toContain("/sea|ler");
+        // A "|" in mount options is the schema's to refuse (fstab); in a slot's work folder only the
+        // host scripts' tables mind it (the sealer root, which the worker's unit names, is the schema's too).
+        const text = fs.readFileSync(path.join(root, "Pulumi.dev.yaml"), "utf8").replace("benchyDir: /root/worker\n", 'benchyDir: /root/worker\n        workDir: "/mnt/ben|ch"\n');
+        expect(text).toContain("/mnt/ben|ch");
         fs.writeFileSync(file, text);
         const r = plan("--config", file);
         expect(r.code).toBe(2);
-        expect(r.stderr).toMatch(/Pulumi\.pipe\.yaml: the program refused the config: folder "\S*\/sea\|ler" contains "\|" or a newline/);
+        expect(r.stderr).toMatch(/Pulumi\.pipe\.yaml: the program refused the config: folder "\S*\/mnt\/ben\|ch\/p2-1" contains "\|" or a newline/);
     });
 
     it("plan:diff of the dev plan and a head with a p34 slot instead of p2-2: Markdown for the pull request", () => {

@@ -1,9 +1,10 @@
 // collect for real: the archive read back by GNU tar (sorted names, owner 0, fixed mtime) and
 // checked by `sha256sum -c`, two collects of the same logs byte-identical, and over SSH (a stock
 // test host, test/support/stock-host.ts: Debian's sshd as shipped, logged in as the cloud image's
-// sudo user) a transfer cut at a third resumed from where it stopped, with the stack read from a state made of the offline plan of an ssh stack file (the
+// sudo user; the folders both sides read are bound in at the same path) a transfer cut at a
+// third resumed from where it stopped, with the stack read from a state made of the offline plan of an ssh stack file (the
 // labels and environment the real components write).
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -15,11 +16,11 @@ import { planStackFile } from "../../plan/plan";
 import { collect } from "../../report/collect";
 import type { HostFacts } from "../../report/facts";
 import { LocalAccess, SshAccess } from "../../report/host-access";
-import { targetsFromState } from "../../report/stack-state";
+import { SshConnection, targetsFromState } from "../../report/stack-state";
 import { P2, p2Log, P4_LOG } from "../benchy/notes-logs";
 import { describeNeeding } from "../support/docker";
 import { fixtureDir } from "../support/fixtures";
-import { StockHost, stockHostMissing, StockNetwork } from "../support/stock-host";
+import { newClientKey, StockHost, stockHostMissing, StockNetwork } from "../support/stock-host";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sealbench-collect-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -135,33 +136,35 @@ async function stateOfStack(stackFile: string, privateKey: string): Promise<unkn
 }
 
 const describeSsh = describeNeeding("a stock test host (Docker, systemd, cgroup v1)", stockHostMissing());
+
+/** A stock host for collect, with `root` (and any other folder) bound in at the same path: the local collect reads the same logs. */
+async function collectHost(name: string, root: string, binds: string[] = []): Promise<{ dir: string; net: StockNetwork; host: StockHost; close(): Promise<void> }> {
+    const dir = fixtureDir("collect");
+    fs.mkdirSync(root, { recursive: true, mode: 0o755 });
+    const net = new StockNetwork("collect");
+    const host = await StockHost.boot({ kind: "collect", name, network: net, dir, binds: [root, ...binds].map((source) => ({ source })) });
+    return {
+        dir,
+        net,
+        host,
+        async close() {
+            await host.close();
+            net.remove();
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
 const PULUMI_ENV = { ...process.env, PULUMI_CONFIG_PASSPHRASE: "", PULUMI_SKIP_UPDATE_CHECK: "true", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" };
 const describePulumi = describeNeeding(
     "the Pulumi CLI",
     spawnSync("pulumi", ["version"], { env: PULUMI_ENV, stdio: "ignore" }).status === 0 ? undefined : "no `pulumi` on PATH (.ci/run puts the engine built by .ci/engine.sh there)",
 );
 
-describeSsh("collect over SSH, detached on the host and resumed", () => {
-    let dir: string;
-    let net: StockNetwork;
-    let host: StockHost;
-    /** The stack's root: the same folder in the host and here, so the local collect reads the same logs. */
-    let root: string;
-    let statePath: string;
-    let logDirs: string[];
-    /** The host's folder for archives in the making (collect-remote.sh's). */
-    const building = async () => (await host.system.exec("ls -A /var/tmp/sealbench-collect 2>/dev/null || true")).split("\n").filter(Boolean);
-
-    beforeAll(async () => {
-        dir = fixtureDir("collect");
-        root = path.join(dir, "root");
-        fs.mkdirSync(root, { mode: 0o755 });
-        net = new StockNetwork("collect");
-        host = await StockHost.boot({ kind: "collect", name: "bm1", network: net, dir, binds: [{ source: root }] });
-        const stackFile = path.join(tmp, "Pulumi.bench.yaml");
-        fs.writeFileSync(
-            stackFile,
-            `config:
+/** The stack of one ssh bench host (two p2 slots and a p34 one) reached at `host`, written to `file`. */
+function benchStackFile(file: string, host: Pick<StockHost, "address" | "user" | "hostKey">, root: string): string {
+    fs.writeFileSync(
+        file,
+        `config:
   sealbench:root: ${root}
   sealbench:sshPrivateKey:
     secure: v1:never-decrypted-by-the-plan
@@ -191,7 +194,25 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
           count: 1
           proofThreads: 2
 `,
-        );
+    );
+    return file;
+}
+
+describeSsh("collect over SSH, detached on the host and resumed", () => {
+    let fixture: Awaited<ReturnType<typeof collectHost>>;
+    let host: StockHost;
+    const root = path.join(tmp, "root");
+    let statePath: string;
+    let logDirs: string[];
+    /** The host's folder for archives in the making (collect-remote.sh's, as root through sudo). */
+    const building = async () => (await host.system.exec("ls -A /var/tmp/sealbench-collect-0 2>/dev/null || true")).split("\n").filter(Boolean);
+
+    beforeAll(async () => {
+        fs.chmodSync(tmp, 0o755);
+        fixture = await collectHost("bm1", root);
+        host = fixture.host;
+        const stackFile = path.join(tmp, "Pulumi.bench.yaml");
+        benchStackFile(stackFile, host, root);
         const state = await stateOfStack(stackFile, fs.readFileSync(host.clientKeyFile, "utf8"));
         statePath = path.join(tmp, "bench.json");
         fs.writeFileSync(statePath, JSON.stringify(state));
@@ -205,9 +226,7 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
     }, 120_000);
 
     afterAll(async () => {
-        await host?.close();
-        net?.remove();
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        await fixture?.close();
     });
 
     it("reads the host's facts, cpusets, memory limits and pinned connection from the state", () => {
@@ -283,16 +302,16 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
     it("the host builds the archive in a session of its own, which outlives the SSH session that started it", async () => {
         const [t] = targetsFromState("bench", JSON.parse(fs.readFileSync(statePath, "utf8")));
         // A big (sparse) log makes the build take a while: long enough to watch it after `start` returned.
-        const logs = path.join(root, "big/logs");
-        fs.mkdirSync(logs, { recursive: true });
-        fs.closeSync(fs.openSync(path.join(logs, "big.log"), "w"));
-        fs.truncateSync(path.join(logs, "big.log"), 1024 << 20);
+        const dir = path.join(root, "big/logs");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.closeSync(fs.openSync(path.join(dir, "big.log"), "w"));
+        fs.truncateSync(path.join(dir, "big.log"), 1024 << 20);
         const access = new SshAccess(t.ssh!, { stateDir: path.join(tmp, "big-partial") });
         const key = "00000000000000b1";
         try {
-            expect(access.remote("start", key, logs).trim()).toBe("building");
+            expect(access.remote("start", key, dir).trim()).toBe("building");
             // The SSH session that started it is over; the builder is still at work, its own session leader.
-            const pid = await host.system.exec(`cat /var/tmp/sealbench-collect/${key}.pid`);
+            const pid = await host.system.exec(`cat /var/tmp/sealbench-collect-0/${key}.pid`);
             const [sid] = (await host.system.exec(`ps -o sid=,ppid= -p ${pid}`)).split(/\s+/);
             expect(sid).toBe(pid);
             expect(access.remote("status", key).trim()).toBe("building");
@@ -349,6 +368,204 @@ describeSsh("collect over SSH, detached on the host and resumed", () => {
     });
 });
 
+describeSsh("collect against a hostile host or a hostile user on it (issue 20, items 3 and 6)", () => {
+    let fixture: Awaited<ReturnType<typeof collectHost>>;
+    let host: StockHost;
+    const dir = path.join(tmp, "hostile");
+    const root = path.join(tmp, "hostile-root");
+    // What the hostile login reads and writes, its own (it logs in as the sudo user, not root).
+    const io = path.join(dir, "io");
+    // An unprivileged uid on the host: it may write /var/tmp (and anything it owns), nothing else.
+    const uid = 64000 + (process.pid % 1000);
+    const asUser = (snippet: string) => execFileSync("setpriv", ["--reuid", String(uid), "--regid", String(uid), "--clear-groups", "sh", "-c", snippet], { encoding: "utf8" });
+    let conn: SshConnection;
+    let hostile: SshConnection;
+    let logDir: string;
+    /** What the hostile host does next, and what it was asked. */
+    const mode = (m: string) => fs.writeFileSync(path.join(io, "mode"), m);
+    const asked = () => (fs.existsSync(path.join(io, "asked")) ? fs.readFileSync(path.join(io, "asked"), "utf8") : "");
+
+    beforeAll(async () => {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.chmodSync(tmp, 0o755);
+        fs.chmodSync(dir, 0o755);
+        // The folder the tests plant links and forgeries in is the host's too, at the same path.
+        fixture = await collectHost("bm1", root, [dir]);
+        host = fixture.host;
+        fs.mkdirSync(io);
+        const loginUid = Number(await host.system.exec(`id -u ${host.user}`));
+        fs.chownSync(io, loginUid, loginUid);
+        const key = (f: string) => fs.readFileSync(f, "utf8");
+        conn = { host: host.address, port: 22, user: host.user, hostKey: host.hostKey, privateKey: key(host.clientKeyFile) };
+        // The hostile host: a key of its own whose login runs this instead of what collect sends
+        // (sshd's forced command): it answers collect's commands as a compromised host could.
+        const bomb = path.join(dir, "bomb.tar");
+        execFileSync("sh", ["-c", `head -c ${64 << 20} /dev/zero | gzip -1 > "${bomb}"`]);
+        const bombSha = crypto.createHash("sha256").update(fs.readFileSync(bomb)).digest("hex");
+        const small = crypto.createHash("sha256").update("x").digest("hex");
+        const script = path.join(dir, "hostile.sh");
+        fs.writeFileSync(
+            script,
+            `#!/bin/sh
+cat >/dev/null
+set -- $SSH_ORIGINAL_COMMAND
+while [ "$1" != -- ]; do shift; done
+echo "$2" >> "${io}/asked"
+case "$(cat "${io}/mode"):$2" in
+    flood:start) echo "ready 1000 ${small}" ;;
+    flood:fetch) head -c 300000000 /dev/zero ;;
+    huge:start) echo "ready 5000000000 ${small}" ;;
+    bomb:start) echo "ready $(stat -c %s "${bomb}") ${bombSha}" ;;
+    bomb:fetch) cat "${bomb}" ;;
+    escapes:start) printf 'missing /x\\033]0;owned\\007\\033[2J\\nnone\\n' ;;
+    slow:start) echo "ready 1000 ${small}" ;;
+    slow:fetch) sleep 120 ;;
+esac
+`,
+            { mode: 0o755 },
+        );
+        const hostileKey = newClientKey(dir, "hostile");
+        await host.authorize(`command="${script}" ${key(`${hostileKey}.pub`)}`);
+        hostile = { ...conn, privateKey: key(hostileKey) };
+        logDir = path.join(root, "logs-a");
+        writeLogs(logDir, { "benchy-p2-2cpu-1.log": p2Log(P2[4][1], P2[4][2]) });
+    }, 120_000);
+
+    afterAll(async () => {
+        await fixture?.close();
+    });
+
+    it("the archive folder another user made, holding links to root's files: refused naming it, nothing written through the links (item 3)", () => {
+        // The folder collect is told to use is the user's, as /var/tmp/sealbench-collect was
+        // anyone's to make first; the key of a set of folders is easy to compute.
+        const theirs = path.join(dir, "theirs");
+        const victims = ["passwd", "shadow", "sudoers"].map((n) => path.join(dir, `victim-${n}`));
+        for (const v of victims) fs.writeFileSync(v, "root's file\n", { mode: 0o644 });
+        const key = "00000000000000a3";
+        fs.mkdirSync(theirs, { mode: 0o755 });
+        fs.chownSync(theirs, uid, uid);
+        asUser(`ln -s ${victims[0]} ${theirs}/${key}.pid && ln -s ${victims[1]} ${theirs}/${key}.sha256.tmp && ln -s ${victims[2]} ${theirs}/${key}.tmp`);
+        const access = new SshAccess(conn, { stateDir: path.join(dir, "partial-a"), remoteDir: theirs });
+        try {
+            expect(() => access.remote("start", key, logDir)).toThrow(`collect: the collect folder ${theirs} belongs to uid ${uid} with mode 755: another user could plant links in it, and root writes there by name. Fix: chown root:root '${theirs}' && chmod 0755 '${theirs}'`);
+        } finally {
+            access.close();
+        }
+        // Give a builder that would have started the time to write.
+        execFileSync("sleep", ["1"]);
+        for (const v of victims) expect({ v, text: fs.readFileSync(v, "utf8") }).toEqual({ v, text: "root's file\n" });
+    });
+
+    it("a forged archive waiting in a folder another user made first in a sticky folder (like /var/tmp): refused, not taken for the host's logs (item 3)", async () => {
+        const sticky = path.join(dir, "var-tmp");
+        fs.mkdirSync(sticky, { mode: 0o1777 });
+        fs.chmodSync(sticky, 0o1777);
+        const work = path.join(sticky, "sealbench-collect");
+        const dirs = [logDir];
+        const key = crypto.createHash("sha256").update(dirs.join("\n")).digest("hex").slice(0, 16);
+        const forged = path.join(dir, "forged");
+        writeLogs(path.join(forged, logDir.slice(1)), { "benchy-p2-2cpu-1.log": "seal_pre_commit_phase2: start\nforged\n" });
+        execFileSync("tar", ["-C", forged, "-cf", path.join(dir, "forged.tar"), logDir.slice(1)]);
+        const sha = crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, "forged.tar"))).digest("hex");
+        asUser(`mkdir -m 755 ${work} && cp ${dir}/forged.tar ${work}/${key}.tar && echo ${sha} > ${work}/${key}.sha256`);
+        const access = new SshAccess(conn, { stateDir: path.join(dir, "partial-b"), remoteDir: work });
+        try {
+            await expect(access.fetchFolders(dirs)).rejects.toThrow(`collect: the collect folder ${work}: ${work} belongs to uid ${uid}, not to root or this user, in ${sticky}, where anyone may make a name first (to catch what root writes there). Remove it (rm -rf '${work}') and run again`);
+        } finally {
+            access.close();
+        }
+    });
+
+    it("a folder it makes is private: the login user's, mode 0700 (item 3)", async () => {
+        const fresh = path.join(dir, "fresh", "sealbench-collect-0");
+        const access = new SshAccess(conn, { stateDir: path.join(dir, "partial-c"), remoteDir: fresh });
+        try {
+            const fetched = await access.fetchFolders([logDir]);
+            expect([...fetched.files.keys()]).toEqual([`${logDir}/benchy-p2-2cpu-1.log`]);
+        } finally {
+            access.close();
+        }
+        const st = fs.lstatSync(fresh);
+        expect({ dir: st.isDirectory(), uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({ dir: true, uid: 0, mode: "700" });
+    });
+
+    it("a host sending 300 MB for a 1000-byte announcement is stopped at 1000 bytes, nothing kept (item 6)", async () => {
+        mode("flood");
+        const stateDir = path.join(dir, "partial-flood");
+        const access = new SshAccess(hostile, { stateDir });
+        const t0 = Date.now();
+        try {
+            await expect(access.fetchFolders([logDir])).rejects.toThrow(/^collect on opc@[0-9.]+:22: the host sent more than the 1000 bytes it announced; stopped at \d+, and the partial download is discarded$/);
+        } finally {
+            access.close();
+        }
+        expect(fs.readdirSync(stateDir).filter((f) => f.endsWith(".part"))).toEqual([]);
+        // Read 300 MB, it would take seconds more (and the memory to hold them).
+        expect(Date.now() - t0).toBeLessThan(10_000);
+    });
+
+    it("an announcement above the limit is refused before any byte is fetched (item 6)", async () => {
+        mode("huge");
+        fs.rmSync(path.join(io, "asked"), { force: true });
+        const access = new SshAccess(hostile, { stateDir: path.join(dir, "partial-huge") });
+        try {
+            await expect(access.fetchFolders([logDir])).rejects.toThrow("the host announces an archive of 5000000000 bytes, more than the 268435456 (256 MiB) collect reads into memory; nothing was fetched. SEALBENCH_MAX_ARCHIVE_MB raises the limit");
+        } finally {
+            access.close();
+        }
+        expect(asked().trim().split("\n")).toEqual(["start"]);
+    });
+
+    it("a gzip bomb for an archive is refused at the limit, not unpacked whole (item 6)", async () => {
+        mode("bomb");
+        const access = new SshAccess(hostile, { stateDir: path.join(dir, "partial-bomb"), maxArchiveBytes: 1 << 20 });
+        try {
+            await expect(access.fetchFolders([logDir])).rejects.toThrow(/:[0-9a-f]{16}\.tar: unpacks to more than 1048576 bytes \(1 MiB\), the most an archive may hold; a bench's logs are far smaller \(a gzip bomb\?\)/);
+        } finally {
+            access.close();
+        }
+    });
+
+    describe("npm run collect against it", () => {
+        let stateFile: string;
+        const privateTmp = path.join(dir, "tmp");
+        beforeAll(async () => {
+            fs.mkdirSync(privateTmp);
+            const state = await stateOfStack(benchStackFile(path.join(dir, "Pulumi.bench.yaml"), host, root), hostile.privateKey);
+            stateFile = path.join(dir, "bench.json");
+            fs.writeFileSync(stateFile, JSON.stringify(state));
+        }, 60_000);
+
+        it("terminal escape sequences from the host are printed escaped (LOW)", () => {
+            mode("escapes");
+            const r = spawnSync("npx", ["tsx", "bin/collect.ts", "--state", stateFile, "--out", path.join(dir, "out-escapes")], { encoding: "utf8" });
+            expect(r.status, r.stderr).toBe(0);
+            expect(r.stderr).toContain("collect: no log folder bm1:/x\\x1b]0;owned\\x07\\x1b[2J (has that slot run?)");
+            expect(r.stderr).not.toMatch(/[\u001b\u0007]/);
+        });
+
+        it("Ctrl-C during the transfer: the key copy is removed (LOW)", async () => {
+            mode("slow");
+            fs.rmSync(path.join(io, "asked"), { force: true });
+            const child = spawn(path.resolve("node_modules/.bin/tsx"), ["bin/collect.ts", "--state", stateFile, "--out", path.join(dir, "out-slow")], { env: { ...process.env, TMPDIR: privateTmp }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+            let stderr = "";
+            child.stderr!.on("data", (d) => (stderr += d));
+            const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+            // Wait for the fetch to start: the key copy exists and the host was asked to fetch.
+            const keyCopies = () => fs.readdirSync(privateTmp).filter((f) => f.startsWith("sealbench-collect-ssh-"));
+            for (let i = 0; i < 300 && !(asked().includes("fetch") && keyCopies().length > 0); i++) await new Promise((r) => setTimeout(r, 100));
+            expect(keyCopies()).toHaveLength(1);
+            // What a terminal does on Ctrl-C: SIGINT to the whole foreground process group.
+            process.kill(-child.pid!, "SIGINT");
+            const code = await exited;
+            expect(stderr).toContain("collect: stopped by SIGINT; run collect again to resume the transfer");
+            expect(code).toBe(130);
+            // (tsx keeps its own cache there, tsx-<uid>.)
+            expect(keyCopies()).toEqual([]);
+        }, 60_000);
+    });
+});
+
 describe("collect's errors", () => {
     it("a state without the hosts output, or an encrypted key, says what is missing", () => {
         expect(() => targetsFromState("s", { deployment: { resources: [] } })).toThrow('stack s: no "hosts" output in the state; has `pulumi up` run for this stack?');
@@ -367,7 +584,7 @@ describe("collect's errors", () => {
     });
 
     it("the host side, report/scripts/collect-remote.sh, is shellcheck-clean", () => {
-        const r = spawnSync("shellcheck", ["report/scripts/collect-remote.sh"], { encoding: "utf8" });
+        const r = spawnSync("shellcheck", ["-x", "report/scripts/collect-remote.sh"], { encoding: "utf8" });
         expect(r.error, "shellcheck is not installed (.ci/run installs it)").toBeUndefined();
         expect(r.stdout).toBe("");
         expect(r.status).toBe(0);

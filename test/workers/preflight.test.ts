@@ -91,4 +91,13 @@ describe("worker preflight", () => {
         expect(r.stdout).toContain("FAILED scheduler http://127.0.0.1:9/acquire-task from host p1");
         expect(r.stdout).toContain("check worker.schedulerUrl and the network");
     });
+
+    it("takes the scheduler URL as written: [] and {} are not curl's globs, one request is sent (issue 20, LOW)", async () => {
+        const before = stub.strays.length;
+        const r = await preflight(env([ok], `${stub.url}/q{a,b}[1-2]`));
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        const sent = stub.strays.slice(before);
+        expect(sent).toHaveLength(1);
+        expect(decodeURIComponent(sent[0])).toBe("GET /q{a,b}[1-2]/acquire-task");
+    });
 });

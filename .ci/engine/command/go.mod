@@ -1,6 +1,7 @@
 // Our own Pulumi command provider (npm @pulumi/command 1.2.1): local and remote Command, built
-// from the Pulumi SDK and golang.org/x/crypto/ssh alone because the Go proxy here serves neither
-// pulumi-command nor pulumi-go-provider.
+// from the Pulumi SDK's gRPC interface and golang.org/x/crypto/ssh. The Go proxy does not serve
+// pulumi-command; it serves pulumi-go-provider v1.3.0 (upstream's base), which needs pkg/v3 at an
+// older version than the CLI's (v3.248's codegen no longer builds with it): see ../README.md.
 module sealbench.local/engine/command
 
 go 1.25.11

@@ -163,15 +163,20 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// applyDefaults fills what the schema defaults, as upstream's Check does, so state and diffs
-// read the same whichever SDK filled them.
+// applyDefaults fills what upstream's Check fills, so state and diffs read the same whichever
+// SDK sent the inputs: the connection's (and proxy's) user, port, dialErrorLimit and
+// perDialTimeout (its SetDefault annotations, connection.go and proxyConnection.go), and nothing
+// else (addPreviousOutputInEnv stays absent: upstream reads absent as true). The connection is
+// marked secret even when the program did not send it so (its provider:"secret" tag, which
+// infer's Check applies, apply_secrets.go).
 func applyDefaults(typ string, m resource.PropertyMap) {
-	if v, ok := m["addPreviousOutputInEnv"]; !ok || v.IsNull() {
-		m["addPreviousOutputInEnv"] = resource.NewBoolProperty(true)
-	}
 	if typ == remoteType {
-		if v, ok := m["connection"]; ok {
-			m["connection"] = connectionDefaults(v, true)
+		if v, ok := m["connection"]; ok && !v.IsNull() {
+			c := connectionDefaults(v, true)
+			if !c.IsSecret() {
+				c = resource.MakeSecret(c)
+			}
+			m["connection"] = c
 		}
 	}
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -24,13 +22,6 @@ type setupError struct{ err error }
 
 func (e setupError) Error() string { return e.err.Error() }
 func (e setupError) Unwrap() error { return e.err }
-
-// hostKeyError: the server is not the one pinned by hostKey. Not worth a retry.
-type hostKeyError struct{ host, got, want string }
-
-func (e *hostKeyError) Error() string {
-	return fmt.Sprintf("host key mismatch for %s: the server presented %s, the connection's hostKey is %s", e.host, e.got, e.want)
-}
 
 func (p *provider) runRemote(ctx context.Context, urn string, s *spec, command string, prevEnv map[string]string, stdout, stderr io.Writer) error {
 	client, err := p.dial(ctx, urn, s.Conn)
@@ -79,21 +70,20 @@ func (p *provider) runRemote(ctx context.Context, urn string, s *spec, command s
 
 func addr(c *connection) string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
 
-// dial connects to the host, through the proxy when there is one, retrying failed attempts up
-// to dialErrorLimit (-1: without end) with the SDK's backoff, as upstream does.
+// dial connects to the host, through the proxy when there is one, the way pulumi-command 1.2.1's
+// Connection.Dial does (provider/pkg/provider/remote/connection.go): each stage is retried up to
+// its dialErrorLimit with the SDK's backoff, a wrong host key included (it is a handshake error
+// like any other), and perDialTimeout bounds only the TCP connect (x/crypto's ssh.Dial applies
+// ClientConfig.Timeout to net.DialTimeout; the handshake has no deadline).
 func (p *provider) dial(ctx context.Context, urn string, c *connection) (*ssh.Client, error) {
 	cfg, err := clientConfig(c)
 	if err != nil {
 		return nil, err
 	}
-	timeout := time.Duration(c.PerDialTimeout) * time.Second
+	endpoint := addr(c)
 	if c.Proxy == nil {
 		return dialRetry(ctx, p, urn, "Dial", c.DialErrorLimit, func() (*ssh.Client, error) {
-			conn, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", addr(c))
-			if err != nil {
-				return nil, err
-			}
-			return handshake(conn, addr(c), cfg, timeout)
+			return sshDial(ctx, endpoint, cfg)
 		})
 	}
 
@@ -101,28 +91,27 @@ func (p *provider) dial(ctx context.Context, urn string, c *connection) (*ssh.Cl
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	ptimeout := time.Duration(c.Proxy.PerDialTimeout) * time.Second
 	proxy, err := dialRetry(ctx, p, urn, "Dial proxy", c.Proxy.DialErrorLimit, func() (*ssh.Client, error) {
-		conn, err := (&net.Dialer{Timeout: ptimeout}).DialContext(ctx, "tcp", addr(c.Proxy))
-		if err != nil {
-			return nil, err
-		}
-		return handshake(conn, addr(c.Proxy), pcfg, ptimeout)
+		return sshDial(ctx, addr(c.Proxy), pcfg)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	client, err := dialRetry(ctx, p, urn, "Dial from proxy", c.DialErrorLimit, func() (*ssh.Client, error) {
-		dctx, cancel := ctx, context.CancelFunc(func() {})
-		if timeout > 0 {
-			dctx, cancel = context.WithTimeout(ctx, timeout)
-		}
-		defer cancel()
-		conn, err := proxy.DialContext(dctx, "tcp", addr(c))
+	// Upstream's three stages: the proxy, a TCP channel through it (no per-dial timeout), then
+	// the SSH handshake over that one channel, each with its own retries.
+	conn, err := dialRetry(ctx, p, urn, "Dial from proxy", c.DialErrorLimit, func() (net.Conn, error) {
+		return proxy.Dial("tcp", endpoint)
+	})
+	if err != nil {
+		proxy.Close()
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	client, err := dialRetry(ctx, p, urn, "Dial", c.DialErrorLimit, func() (*ssh.Client, error) {
+		cc, chans, reqs, err := ssh.NewClientConn(conn, endpoint, cfg)
 		if err != nil {
 			return nil, err
 		}
-		return handshake(conn, addr(c), cfg, timeout)
+		return ssh.NewClient(cc, chans, reqs), nil
 	})
 	if err != nil {
 		proxy.Close()
@@ -133,14 +122,13 @@ func (p *provider) dial(ctx context.Context, urn string, c *connection) (*ssh.Cl
 	return client, nil
 }
 
-// handshake runs the SSH handshake on conn; perDialTimeout bounds it too, not only the TCP
-// connect, so a host that accepts but never answers (sshd still starting) counts as a failed dial.
-func handshake(conn net.Conn, address string, cfg *ssh.ClientConfig, timeout time.Duration) (*ssh.Client, error) {
-	if timeout > 0 {
-		t := time.AfterFunc(timeout, func() { conn.Close() })
-		defer t.Stop()
+// sshDial is x/crypto's ssh.Dial, except that a cancelled operation also ends the TCP connect.
+func sshDial(ctx context.Context, endpoint string, cfg *ssh.ClientConfig) (*ssh.Client, error) {
+	conn, err := (&net.Dialer{Timeout: cfg.Timeout}).DialContext(ctx, "tcp", endpoint)
+	if err != nil {
+		return nil, err
 	}
-	cc, chans, reqs, err := ssh.NewClientConn(conn, address, cfg)
+	cc, chans, reqs, err := ssh.NewClientConn(conn, endpoint, cfg)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -148,28 +136,26 @@ func handshake(conn net.Conn, address string, cfg *ssh.ClientConfig, timeout tim
 	return ssh.NewClient(cc, chans, reqs), nil
 }
 
+// dialRetry retries f as upstream's dialWithRetry (connection.go) does: every error counts
+// against the limit (-1: no limit); each failure but the last is reported as an ephemeral status
+// line "<what> N/limit failed: retrying", and the last as "after N failed attempts: <error>" with
+// upstream's count (the failures before the last). Cancelled while waiting: the context's error.
 func dialRetry[T any](ctx context.Context, p *provider, urn, what string, limit int, f func() (T, error)) (T, error) {
-	var last error
 	ok, res, err := retry.Until(ctx, retry.Acceptor{
 		Accept: func(try int, _ time.Duration) (bool, any, error) {
 			v, err := f()
 			if err == nil {
 				return true, v, nil
 			}
-			last = err
-			var hk *hostKeyError
-			if errors.As(err, &hk) {
-				return false, nil, err // a different server will not become the right one
-			}
 			dials := try + 1
 			if limit > -1 && dials > limit {
-				return false, nil, fmt.Errorf("after %d failed attempts: %w", dials, err)
+				return true, nil, fmt.Errorf("after %d failed attempts: %w", try, err)
 			}
 			max := "inf"
 			if limit > -1 {
 				max = strconv.Itoa(limit)
 			}
-			p.log(urn, pulumirpc.LogSeverity_INFO, fmt.Sprintf("%s %d/%s failed: retrying (%v)", what, dials, max, err), true)
+			p.log(urn, pulumirpc.LogSeverity_INFO, fmt.Sprintf("%s %d/%s failed: retrying", what, dials, max), true)
 			return false, nil, nil
 		},
 	})
@@ -177,33 +163,25 @@ func dialRetry[T any](ctx context.Context, p *provider, urn, what string, limit 
 		return res.(T), nil
 	}
 	var zero T
-	if err == nil { // cancelled while waiting for the next attempt
+	if err == nil {
 		err = ctx.Err()
-		if last != nil {
-			err = fmt.Errorf("%w (last attempt: %v)", err, last)
-		}
 	}
 	return zero, err
 }
 
+// clientConfig builds the SSH client settings as upstream's SSHConfig (connection.go): a pinned
+// hostKey is checked with ssh.FixedHostKey and offered as the only host-key algorithm, its own
+// type (so an RSA pin offers "ssh-rsa", SHA-1 signatures, which OpenSSH 8.8 and later refuse);
+// without one any key is taken. Timeout is perDialTimeout, which ssh.Dial applies to TCP only.
 func clientConfig(c *connection) (*ssh.ClientConfig, error) {
-	cfg := &ssh.ClientConfig{User: c.User, HostKeyCallback: ssh.InsecureIgnoreHostKey()} // 1.2.1: no hostKey, any key
+	cfg := &ssh.ClientConfig{User: c.User, HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: time.Duration(c.PerDialTimeout) * time.Second}
 	if c.HostKey != nil {
 		want, _, _, _, err := ssh.ParseAuthorizedKey([]byte(*c.HostKey))
 		if err != nil {
-			return nil, fmt.Errorf("hostKey %q: %w", *c.HostKey, err)
+			return nil, fmt.Errorf("failed to parse host key: %w", err)
 		}
-		cfg.HostKeyCallback = func(_ string, _ net.Addr, got ssh.PublicKey) error {
-			if bytes.Equal(got.Marshal(), want.Marshal()) {
-				return nil
-			}
-			return &hostKeyError{host: addr(c), got: got.Type() + " " + ssh.FingerprintSHA256(got), want: want.Type() + " " + ssh.FingerprintSHA256(want)}
-		}
-		// Ask for the pinned key's algorithm, so a host with several keys shows the one pinned.
+		cfg.HostKeyCallback = ssh.FixedHostKey(want)
 		cfg.HostKeyAlgorithms = []string{want.Type()}
-		if want.Type() == ssh.KeyAlgoRSA {
-			cfg.HostKeyAlgorithms = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
-		}
 	}
 	if c.PrivateKey != nil {
 		var signer ssh.Signer
@@ -214,7 +192,7 @@ func clientConfig(c *connection) (*ssh.ClientConfig, error) {
 			signer, err = ssh.ParsePrivateKey([]byte(*c.PrivateKey))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("privateKey: %w", err)
+			return nil, err
 		}
 		cfg.Auth = append(cfg.Auth, ssh.PublicKeys(signer))
 	}
@@ -235,7 +213,7 @@ func clientConfig(c *connection) (*ssh.ClientConfig, error) {
 	if sock != "" {
 		conn, err := net.Dial("unix", sock)
 		if err != nil {
-			return nil, fmt.Errorf("ssh agent at %s: %w", sock, err)
+			return nil, err
 		}
 		cfg.Auth = append(cfg.Auth, ssh.PublicKeysCallback(agent.NewClient(conn).Signers))
 	}

@@ -39,6 +39,13 @@ func prevOutput(state resource.PropertyMap) output {
 }
 
 // apply is Create (olds nil) and Update: the outputs are the inputs plus stdout and stderr.
+//
+// Secretness as upstream's (pulumi-go-provider's infer, resource.go markSecret and
+// ensureDefaultSecrets): an output that mirrors an input keeps that input's marker (the copies
+// below keep them), and an output without a same-named input — stdout, stderr, assets, archive —
+// is not secret, whatever the inputs hold: not for a secret connection (upstream's regress-256
+// test), nor for a secret environment. A program that wants them secret says so with
+// additionalSecretOutputs.
 func (p *provider) apply(ctx context.Context, typ, urn string, inputs, olds resource.PropertyMap, op string, preview bool) (resource.PropertyMap, error) {
 	outs := inputs.Copy()
 	var prev output
@@ -59,7 +66,7 @@ func (p *provider) apply(ctx context.Context, typ, urn string, inputs, olds reso
 		cmdVal, ok = inputs["create"]
 	}
 	if !ok || cmdVal.IsNull() {
-		return markSecret(inputs, outs), nil
+		return outs, nil
 	}
 	if preview {
 		unknown := resource.MakeComputed(resource.NewStringProperty(""))
@@ -88,22 +95,7 @@ func (p *provider) apply(ctx context.Context, typ, urn string, inputs, olds reso
 			return nil, err
 		}
 	}
-	return markSecret(inputs, outs), nil
-}
-
-// markSecret: the inputs keep their own secret markers (copied as they came); what a command
-// computes from secret inputs is secret too, as upstream has every output depend on every
-// input. A remote command's connection is always secret, so its stdout and stderr are too.
-func markSecret(inputs, outs resource.PropertyMap) resource.PropertyMap {
-	if !inputs.ContainsSecrets() {
-		return outs
-	}
-	for _, k := range []resource.PropertyKey{"stdout", "stderr", "assets", "archive"} {
-		if v, ok := outs[k]; ok && !v.IsSecret() && !v.IsComputed() {
-			outs[k] = resource.MakeSecret(v)
-		}
-	}
-	return outs
+	return outs, nil
 }
 
 // run runs one command, locally or over SSH, streaming its output to the engine as it goes.

@@ -16,7 +16,7 @@ const schemaJSON = `{
         "logging": {"type": "string"},
         "assetPaths": {"type": "array", "items": {"type": "string"}},
         "archivePaths": {"type": "array", "items": {"type": "string"}},
-        "addPreviousOutputInEnv": {"type": "boolean", "default": true}
+        "addPreviousOutputInEnv": {"type": "boolean"}
       },
       "properties": {
         "stdout": {"type": "string"}, "stderr": {"type": "string"},
@@ -32,7 +32,7 @@ const schemaJSON = `{
         "triggers": {"type": "array", "items": {"$ref": "pulumi.json#/Any"}, "replaceOnChanges": true},
         "environment": {"type": "object", "additionalProperties": {"type": "string"}},
         "stdin": {"type": "string"}, "logging": {"type": "string"},
-        "addPreviousOutputInEnv": {"type": "boolean", "default": true}
+        "addPreviousOutputInEnv": {"type": "boolean"}
       },
       "requiredInputs": ["connection"],
       "properties": {"stdout": {"type": "string"}, "stderr": {"type": "string"}},

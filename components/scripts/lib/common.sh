@@ -34,7 +34,9 @@ require_env() {
 # Prints "changed" or "unchanged".
 write_if_changed() {
     local file=$1 content=$2 tmp
-    if [ -f "$file" ] && [ "$(cat "$file")" = "$content" ]; then
+    # A file much longer than the content differs from it: never read whole (config.toml is the
+    # worker's to write, and could be grown huge).
+    if [ -f "$file" ] && [ "$(stat -c %s -- "$file")" -le $((${#content} * 4 + 4096)) ] && [ "$(cat "$file")" = "$content" ]; then
         echo unchanged
         return 0
     fi
@@ -48,27 +50,6 @@ write_if_changed() {
     fi
     mv -f "$tmp" "$file"
     echo changed
-}
-
-# root_folder PATH: makes PATH a folder of root's that nobody else can write (0755), or leaves it
-# when it already is one. Refuses, naming the path and the fix, a symlink, a non-folder, or a
-# folder someone else owns or may write: root must not create or append files where a less
-# privileged user could plant a link (systemd opens a unit's `append:` log as root).
-root_folder() {
-    local dir=$1 parent
-    parent=$(dirname -- "$dir")
-    # Under a stack's root (the dev stack) the parent may not exist yet; root makes it, so it is root's.
-    [ -e "$parent" ] || (umask 022 && mkdir -p -- "$parent")
-    if [ -L "$parent" ] || [ ! -d "$parent" ]; then die "$parent is not a folder (or is a symlink); expected a folder of root's to hold $dir"; fi
-    [ "$(stat -c %u -- "$parent")" = 0 ] || die "$parent belongs to uid $(stat -c %u -- "$parent"), not root: it cannot hold $dir, a folder root writes into"
-    if [ -L "$dir" ] || { [ -e "$dir" ] && [ ! -d "$dir" ]; }; then
-        die "$dir is a symlink or not a folder; root writes into it, so it must be a real folder of root's. Remove it (rm $dir) and run again"
-    fi
-    [ -d "$dir" ] || mkdir -m 0755 -- "$dir"
-    [ "$(stat -c %u -- "$dir")" = 0 ] || die "$dir belongs to uid $(stat -c %u -- "$dir"), not root; root writes into it. Fix: chown root:root $dir"
-    case "$(stat -c %A -- "$dir")" in
-        ?????w???? | ????????w?) die "$dir may be written by others than root ($(stat -c %A -- "$dir")); root writes into it. Fix: chmod go-w $dir" ;;
-    esac
 }
 
 # fstab lines that are ours end with this marker and the owner tag (e.g. "dev:mounts").

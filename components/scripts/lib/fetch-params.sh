@@ -136,37 +136,361 @@ params_total_from_headers() {
         END { if (range != "" && range != "*") print range; else if (length_ != "") print length_ }'
 }
 
+# params_headers_done HEADERS: the last response's headers are all in (a final status, then the
+# blank line that ends them).
+params_headers_done() {
+    [ -f "$1" ] || return 1
+    tr -d '\r' <"$1" | awk '/^HTTP\// { code = $2; blank = 0; next } /^$/ { if (code != "") blank = 1 } END { exit !(blank && code !~ /^[13]/) }'
+}
+
+# params_accepts_ranges HEADERS: the last response says the server takes byte ranges.
+params_accepts_ranges() {
+    [ -f "$1" ] || return 1
+    tr -d '\r' <"$1" | awk '/^HTTP\// { ok = 0 } tolower($1) == "accept-ranges:" && tolower($2) == "bytes" { ok = 1 } END { exit !ok }'
+}
+
 # The last response's HTTP status code from curl's header dump.
 params_http_status() {
     [ -f "$1" ] || return 0
     tr -d '\r' <"$1" | awk '/^HTTP\// { code = $2 } END { print code }'
 }
 
+# params_progress_say NAME NOW PREV NS TOTAL [WHAT]: one progress line: NOW bytes of TOTAL, the
+# rate since PREV bytes NS nanoseconds ago, the ETA, and WHAT (e.g. "over 4 connections").
+params_progress_say() {
+    awk -v name="$1" -v now="$2" -v prev="$3" -v dt="$4" -v total="$5" -v what="${6:-}" '
+        function human(b,   u, i) { split("B KiB MiB GiB TiB", u, " "); i = 1; while (b >= 1024 && i < 5) { b /= 1024; i++ } return sprintf(i == 1 ? "%d %s" : "%.1f %s", b, u[i]) }
+        function dur(s) { s = int(s); return s >= 3600 ? sprintf("%dh%02dm", s / 3600, (s % 3600) / 60) : s >= 60 ? sprintf("%dm%02ds", s / 60, s % 60) : sprintf("%ds", s) }
+        BEGIN {
+            rate = dt > 0 ? (now - prev) * 1e9 / dt : 0
+            line = name ": " human(now)
+            if (total > 0) line = line " of " human(total) sprintf(" (%d%%)", now * 100 / total)
+            line = line ", " human(rate) "/s"
+            if (total > 0 && rate > 0) line = line ", ETA " dur((total - now) / rate)
+            else if (total > 0) line = line ", ETA unknown"
+            if (what != "") line = line " " what
+            print line
+        }' | while IFS= read -r line; do params_say "$line"; done
+}
+
 # params_progress NAME PART HEADERS: a line every params_progress_seconds (bytes, rate, ETA)
 # until killed.
 params_progress() {
-    local name=$1 part=$2 headers=$3 prev now prev_t now_t total
+    local name=$1 part=$2 headers=$3 prev now prev_t now_t
     prev=$(stat -c %s "$part" 2>/dev/null || echo 0)
     prev_t=$(date +%s%N)
     while sleep "$params_progress_seconds"; do
         now=$(stat -c %s "$part" 2>/dev/null || echo 0)
         now_t=$(date +%s%N)
-        total=$(params_total_from_headers "$headers")
-        awk -v name="$name" -v now="$now" -v prev="$prev" -v dt="$((now_t - prev_t))" -v total="$total" '
-            function human(b,   u, i) { split("B KiB MiB GiB TiB", u, " "); i = 1; while (b >= 1024 && i < 5) { b /= 1024; i++ } return sprintf(i == 1 ? "%d %s" : "%.1f %s", b, u[i]) }
-            function dur(s) { s = int(s); return s >= 3600 ? sprintf("%dh%02dm", s / 3600, (s % 3600) / 60) : s >= 60 ? sprintf("%dm%02ds", s / 60, s % 60) : sprintf("%ds", s) }
-            BEGIN {
-                rate = dt > 0 ? (now - prev) * 1e9 / dt : 0
-                line = name ": " human(now)
-                if (total > 0) line = line " of " human(total) sprintf(" (%d%%)", now * 100 / total)
-                line = line ", " human(rate) "/s"
-                if (total > 0 && rate > 0) line = line ", ETA " dur((total - now) / rate)
-                else if (total > 0) line = line ", ETA unknown"
-                print line
-            }' | while IFS= read -r line; do params_say "$line"; done
+        params_progress_say "$name" "$now" "$prev" "$((now_t - prev_t))" "$(params_total_from_headers "$headers")"
         prev=$now
         prev_t=$now_t
     done
+}
+
+# --- several connections: a file in byte ranges ---------------------------------------------
+# A big file is split into ranges fetched at once, each by its own curl writing at the range's
+# offset in the one .part (no second copy of 45 GB to join parts). The layout,
+# <state>/ranges/<name>, has one "start end done" line per range (bytes; done counted from
+# start) and is rewritten as the ranges grow: after a kill each range resumes where it was (at
+# most a poll behind, which is fetched again), and the digest reads the bytes in order as each
+# range's next bytes arrive.
+
+params_layout() {
+    printf '%s/ranges/%s' "$params_state" "$1"
+}
+
+# params_layout_read FILE: the arrays r_start, r_end, r_done; fails on a layout that is not
+# contiguous ranges from 0 (then it is not trusted, and the file starts over).
+params_layout_read() {
+    local s e d at=0
+    r_start=() r_end=() r_done=()
+    [ -f "$1" ] || return 1
+    while read -r s e d; do
+        [[ $s =~ ^[0-9]+$ && $e =~ ^[0-9]+$ && $d =~ ^[0-9]+$ ]] || return 1
+        [ "$s" -eq "$at" ] && [ "$e" -gt "$s" ] && [ "$d" -le $((e - s)) ] || return 1
+        r_start+=("$s") r_end+=("$e") r_done+=("$d")
+        at=$e
+    done <"$1"
+    [ "${#r_start[@]}" -gt 0 ]
+}
+
+params_layout_write() {
+    local k tmp="$1.tmp.$$"
+    mkdir -p "${1%/*}"
+    for k in "${!r_start[@]}"; do
+        printf '%s %s %s\n' "${r_start[k]}" "${r_end[k]}" "${r_done[k]}"
+    done >"$tmp"
+    mv -f "$tmp" "$1"
+}
+
+# params_layout_split TOTAL HAVE N: the arrays for a file of TOTAL bytes whose first HAVE bytes
+# are here: that prefix as one whole range, the rest in N ranges of about the same size.
+params_layout_split() {
+    local total=$1 have=$2 n=$3 k at chunk
+    r_start=() r_end=() r_done=()
+    if [ "$have" -gt 0 ]; then
+        r_start+=(0) r_end+=("$have") r_done+=("$have")
+    fi
+    chunk=$(((total - have + n - 1) / n))
+    at=$have
+    for ((k = 0; k < n && at < total; k++)); do
+        r_start+=("$at") r_end+=("$((at + chunk < total ? at + chunk : total))") r_done+=(0)
+        at=$((at + chunk))
+    done
+}
+
+params_bytes_done() {
+    local k sum=0
+    for k in "${!r_done[@]}"; do sum=$((sum + r_done[k])); done
+    printf '%s' "$sum"
+}
+
+# params_fd_offset PID FD: sets fd_offset to the file offset of PID's descriptor FD (the next
+# byte written through it); fails when there is no such descriptor. Read, not forked: the poll
+# runs ten times a second.
+params_fd_offset() {
+    local key val
+    fd_offset=""
+    [ -r "/proc/$1/fdinfo/$2" ] || return 1
+    while read -r key val; do
+        if [ "$key" = "pos:" ]; then
+            fd_offset=$val
+            return 0
+        fi
+    done <"/proc/$1/fdinfo/$2" 2>/dev/null
+    return 1
+}
+
+# params_running PID: PID is alive (not a zombie waiting to be reaped).
+params_running() {
+    local line
+    [ -r "/proc/$1/stat" ] && read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+    line=${line##*) }
+    [ "${line%% *}" != Z ]
+}
+
+# params_range_writer NAME K URL REPORT (in the background, with r_* set, and fd 3 the .part
+# positioned at the range's next byte): fetches the missing bytes of range K through fd 3,
+# resuming a broken transfer where it broke, until the range is whole (exit 0), the gateway
+# stopped answering with ranges (exit 3: the file comes in one stream instead), or it fails
+# params_retries times in a row without a new byte (exit 1). curl writes to fd 3 (-o - >&3):
+# the same file offset as the caller's copy of that descriptor, which is how the caller sees the
+# range's progress, live and after the end. REPORT says why it stopped.
+params_range_writer() {
+    local name=$1 k=$2 url=$3 report=$4
+    local start=${r_start[$2]} end=${r_end[$2]} done=${r_done[$2]}
+    local from rc code stalls=0 delay=$params_retry_delay hdr="$4.headers" err="$4.err" label
+    label="$name: range $((k + 1)) of ${#r_start[@]} ($(params_human "$start")-$(params_human "$end"))"
+    while [ "$done" -lt $((end - start)) ]; do
+        from=$((start + done))
+        rc=0
+        # --max-filesize: a gateway that answers with the whole file (200) instead of the range
+        # is stopped before it writes a byte over the other ranges.
+        curl -sS -f -L --connect-timeout 30 --speed-limit 1024 --speed-time 120 \
+            -r "$from-$((end - 1))" --max-filesize $((end - from)) -D "$hdr" -o - "$url" 2>"$err" >&3 || rc=$?
+        params_fd_offset "$BASHPID" 3 || fd_offset=$from
+        code=$(params_http_status "$hdr")
+        if [ "$fd_offset" -gt "$end" ]; then
+            params_error "$label: the gateway sent more than the range asked for (up to byte $fd_offset); the partial file is kept, its digest decides"
+            fd_offset=$end
+        fi
+        if [ "$fd_offset" -gt "$from" ]; then
+            done=$((fd_offset - start)) stalls=0 delay=$params_retry_delay
+        else
+            stalls=$((stalls + 1))
+        fi
+        [ "$done" -lt $((end - start)) ] || break
+        if [ "$code" = 200 ]; then
+            params_say "$label: $url answered a range request with the whole file (HTTP 200); fetching it in one stream"
+            exit 3
+        fi
+        if [ "$stalls" -gt "$params_retries" ]; then
+            params_error "$name: fetching $url failed $stalls times without progress in range $((k + 1)) at byte $from (curl exit $rc: $(tr '\n' ' ' <"$err" 2>/dev/null)); the partial file $part is kept for the next run"
+            exit 1
+        fi
+        params_say "$label: transfer broke at $(params_human "$((start + done))") (curl exit $rc: $(tr '\n' ' ' <"$err" 2>/dev/null)); resuming in ${delay}s"
+        sleep "$delay"
+        delay=$((delay * 2 > 60 ? 60 : delay * 2))
+    done
+}
+
+# params_layout_hash PART LAYOUT: the digest of PART, read in order from its start as far as the
+# layout says the bytes are there (the first range's end, then the next range's written bytes,
+# ...), waiting for the next bytes, to the end of the last range. Every byte is read once:
+# python3 reads the .part itself; without it (params_follow tail), dd hands it to b2sum.
+params_layout_hash() {
+    local how=$params_follow
+    if [ "$how" = auto ]; then
+        how="tail"
+        params_python_blake2 && how=python
+    fi
+    if [ "$how" = python ]; then
+        python3 -c 'import hashlib, os, sys, time
+part, layout = sys.argv[1], sys.argv[2]
+h = hashlib.blake2b()
+fd = os.open(part, os.O_RDONLY)
+pos = 0
+while True:
+    try:
+        with open(layout) as f:
+            ranges = [tuple(int(x) for x in l.split()) for l in f if l.strip()]
+    except FileNotFoundError:
+        sys.exit("the layout is gone: the fetch gave up")
+    there = pos
+    for start, end, done in ranges:
+        if end <= there:
+            continue
+        there = start + done
+        if there < end:
+            break
+    if there > pos:
+        while pos < there:
+            block = os.pread(fd, min(1 << 20, there - pos), pos)
+            if not block:
+                sys.exit("the .part ends at byte %d, before the layout says" % pos)
+            h.update(block)
+            pos += len(block)
+    elif pos >= ranges[-1][1]:
+        break
+    else:
+        time.sleep(0.02)
+print(h.hexdigest()[:32])' "$1" "$2"
+    else
+        params_layout_feed "$1" "$2" | params_hash
+    fi
+}
+
+# params_layout_feed PART LAYOUT: PART's bytes in order on stdout, as params_layout_hash reads them.
+params_layout_feed() {
+    local pos=0 there k
+    while :; do
+        params_layout_read "$2" || return 1
+        there=$pos
+        for k in "${!r_start[@]}"; do
+            [ "${r_end[k]}" -gt "$there" ] || continue
+            there=$((r_start[k] + r_done[k]))
+            [ "$there" -ge "${r_end[k]}" ] || break
+        done
+        if [ "$there" -gt "$pos" ]; then
+            dd if="$1" bs=1M skip="$pos" count=$((there - pos)) iflag=skip_bytes,count_bytes status=none || return 1
+            pos=$there
+        elif [ "$pos" -ge "${r_end[${#r_end[@]} - 1]}" ]; then
+            return 0
+        else
+            sleep 0.05
+        fi
+    done
+}
+
+# params_fetch_ranges NAME URL DIGEST: fetches the missing bytes of every range of NAME's layout
+# at once, follows them (the layout rewritten ten times a second, a progress line every
+# params_progress_seconds), and checks the digest. 0: verified, renamed, marked; 1: failed (the
+# .part and the layout kept for the next run); 2: digest mismatch (both deleted; ranges_actual is
+# the digest found); 3: the gateway stopped answering with ranges (both deleted: one stream next).
+params_fetch_ranges() {
+    local name=$1 url=$2 digest=$3
+    local part="$params_folder/$1.part" file="$params_folder/$1" layout k pid rc d total have need free
+    local hash_pid failed=0 noranges=0 changed running prev prev_t now_t next_t interval size fd final=0
+    local -a pids=() fds=()
+    layout=$(params_layout "$name")
+    ranges_actual=""
+    params_layout_read "$layout" || return 1
+    total=${r_end[${#r_end[@]} - 1]}
+    have=$(params_bytes_done)
+    need=$((total - have))
+    free=$(params_free_bytes)
+    if [[ $free =~ ^[0-9]+$ ]] && [ "$free" -lt "$need" ]; then
+        params_error "$name: no space left on $params_folder: $need bytes needed, $free free; free some space (the partial file is kept), then run up again"
+        return 1
+    fi
+    for k in "${!r_start[@]}"; do
+        pids[k]="" fds[k]=""
+        [ "${r_done[k]}" -lt $((r_end[k] - r_start[k])) ] || continue
+        # One descriptor per range, positioned at its next byte and kept here: its offset moves
+        # as curl writes through the writer's copy, so it is the range's progress, even after
+        # the writer has gone.
+        exec {fd}<>"$part"
+        dd bs=1 count=0 seek=$((r_start[k] + r_done[k])) oflag=seek_bytes status=none >&"$fd"
+        fds[k]=$fd
+        params_range_writer "$name" "$k" "$url" "$params_scratch/range.$k" </dev/null 3>&"$fd" 9>&- &
+        pids[k]=$!
+    done
+    params_layout_hash "$part" "$layout" >"$params_scratch/digest" 2>"$params_scratch/digest.err" </dev/null 9>&- &
+    hash_pid=$!
+    prev=$have
+    prev_t=$(date +%s%N)
+    interval=$(awk -v s="$params_progress_seconds" 'BEGIN { printf "%d", s * 1e9 }')
+    next_t=$((prev_t + interval))
+    while :; do
+        changed=0 running=0
+        for k in "${!r_start[@]}"; do
+            [ -n "${fds[k]}" ] || continue
+            params_fd_offset "$BASHPID" "${fds[k]}" || fd_offset=$((r_start[k] + r_done[k]))
+            d=$((fd_offset - r_start[k]))
+            [ "$d" -le $((r_end[k] - r_start[k])) ] || d=$((r_end[k] - r_start[k]))
+            if [ "$d" -gt "${r_done[k]}" ]; then
+                r_done[k]=$d
+                changed=1
+            fi
+            pid=${pids[k]}
+            [ -n "$pid" ] || continue
+            if params_running "$pid"; then
+                running=$((running + 1))
+                continue
+            fi
+            rc=0
+            wait "$pid" || rc=$?
+            pids[k]=""
+            [ "$rc" -eq 0 ] || failed=$((failed + 1))
+            [ "$rc" -ne 3 ] || noranges=1
+        done
+        [ "$changed" -eq 0 ] || params_layout_write "$layout"
+        now_t=$(date +%s%N)
+        if [ "$now_t" -ge "$next_t" ] && [ "$running" -gt 0 ]; then
+            have=$(params_bytes_done)
+            params_progress_say "$name" "$have" "$prev" "$((now_t - prev_t))" "$total" "over $running connection(s)"
+            prev=$have prev_t=$now_t next_t=$((now_t + interval))
+        fi
+        if [ "$running" -eq 0 ]; then
+            # One more reading of the offsets: the last writes of a writer that just ended.
+            [ "${final:-0}" -eq 1 ] && break
+            final=1
+            continue
+        fi
+        sleep 0.1
+    done
+    for fd in "${fds[@]}"; do
+        [ -z "$fd" ] || exec {fd}>&-
+    done
+    if [ "$failed" -gt 0 ]; then
+        kill "$hash_pid" 2>/dev/null || true
+        wait "$hash_pid" 2>/dev/null || true
+        if [ "$noranges" -eq 1 ]; then
+            rm -f -- "$part" "$layout"
+            return 3
+        fi
+        return 1
+    fi
+    rc=0
+    wait "$hash_pid" || rc=$?
+    ranges_actual=$(cat "$params_scratch/digest" 2>/dev/null || true)
+    [ "$rc" -eq 0 ] && [ -n "$ranges_actual" ] || ranges_actual="(hashing failed: $(tr '\n' ' ' <"$params_scratch/digest.err" 2>/dev/null))"
+    if [ "$ranges_actual" = "$digest" ]; then
+        # The .part is as long as the file: the last range's writes reached its end.
+        size=$(stat -c %s "$part")
+        if [ "$size" -ne "$total" ]; then
+            ranges_actual="(a .part of $size bytes, expected $total)"
+        else
+            mv -f "$part" "$file"
+            rm -f -- "$layout"
+            params_write_marker "$name" "$digest"
+            params_say "$name: verified ($(params_human "$total"), digest $digest, ${#r_start[@]} range(s))"
+            return 0
+        fi
+    fi
+    rm -f -- "$part" "$layout"
+    return 2
 }
 
 # params_fetch_one NAME CID DIGEST: leaves a verified NAME in the folder, or fails saying why.
@@ -177,6 +501,8 @@ params_fetch_one() {
     local file="$params_folder/$1" part="$params_folder/$1.part" url="$params_gateway$2"
     local headers="$params_state/headers" curl_err="$params_scratch/curl.err"
     local actual rc before after size total need free code mismatches=0 stalls=0 best=0 delay=$params_retry_delay progress_pid curl_pid
+    local layout k have no_ranges=0 split=0
+    layout=$(params_layout "$name")
 
     params_drop_symlink "$file"
     params_drop_symlink "$part"
@@ -198,10 +524,49 @@ params_fetch_one() {
         # the final name and is checked like any .part (a whole one gets a 416 and is hashed once).
         params_say "$name: present without a marker; checking it as $name.part"
         mv -f "$file" "$part"
+        rm -f -- "$layout"
     fi
 
     while :; do
         params_drop_symlink "$part"
+        # A file in byte ranges (split below, or by a run that was stopped): every range at once.
+        if [ -f "$layout" ]; then
+            if [ -f "$part" ] && params_layout_read "$layout"; then
+                # What is past the end of a .part someone shortened is not there: fetched again.
+                size=$(stat -c %s "$part")
+                for k in "${!r_start[@]}"; do
+                    have=$((size - r_start[k] < 0 ? 0 : size - r_start[k]))
+                    [ "${r_done[k]}" -le "$have" ] || r_done[k]=$have
+                done
+                if [ "$split" -eq 1 ]; then
+                    params_say "$name: $(params_human "${r_end[${#r_end[@]} - 1]}"); fetching the rest over $params_connections connections, one byte range each"
+                else
+                    params_say "$name: resuming ${#r_start[@]} byte ranges at once, $(params_human "$(params_bytes_done)") of $(params_human "${r_end[${#r_end[@]} - 1]}") here"
+                fi
+                split=0
+                rc=0
+                params_fetch_ranges "$name" "$url" "$digest" || rc=$?
+                case "$rc" in
+                    0) return 0 ;;
+                    2)
+                        mismatches=$((mismatches + 1))
+                        if [ "$mismatches" -ge 2 ]; then
+                            params_error "$name: digest mismatch: expected $digest, got $ranges_actual (fetched twice from $url; the bad file was deleted)"
+                            return 1
+                        fi
+                        params_say "$name: digest mismatch: expected $digest, got $ranges_actual; deleted the partial file, fetching once more"
+                        continue
+                        ;;
+                    3)
+                        no_ranges=1
+                        continue
+                        ;;
+                    *) return 1 ;;
+                esac
+            fi
+            # A layout without its .part, or one not to be trusted: the file starts over.
+            rm -f -- "$layout"
+        fi
         before=$(stat -c %s "$part" 2>/dev/null || echo 0)
         [ "$before" -le "$best" ] || best=$before
         if [ "$before" -gt 0 ]; then
@@ -240,6 +605,27 @@ params_fetch_one() {
                 wait "$progress_pid" 2>/dev/null || true
                 params_error "$name: no space left on $params_folder: $need bytes needed, $free free; free some space (the partial file is kept), then run up again"
                 return 1
+            fi
+        fi
+        # A big file from a gateway that takes byte ranges: this transfer stops here, its bytes
+        # are the first range, and the rest comes over params_connections connections.
+        if [ "$params_connections" -gt 1 ] && [ "$no_ranges" -eq 0 ]; then
+            while ! params_headers_done "$headers" && kill -0 "$curl_pid" 2>/dev/null; do
+                sleep 0.01
+            done
+            total=$(params_total_from_headers "$headers")
+            code=$(params_http_status "$headers")
+            if [[ $total =~ ^[0-9]+$ ]] && { [ "$code" = 206 ] || { [ "$code" = 200 ] && params_accepts_ranges "$headers"; }; } &&
+                [ $((total - before)) -ge $((params_connections * params_min_range)) ] && kill -0 "$curl_pid" 2>/dev/null; then
+                kill "$curl_pid" 2>/dev/null || true
+                wait "$curl_pid" 2>/dev/null || true
+                kill "$progress_pid" 2>/dev/null || true
+                wait "$progress_pid" 2>/dev/null || true
+                # curl wrote the .part in order from `before`: all of it is the prefix.
+                params_layout_split "$total" "$(stat -c %s "$part" 2>/dev/null || echo 0)" "$params_connections"
+                params_layout_write "$layout"
+                split=1
+                continue
             fi
         fi
         actual=""
