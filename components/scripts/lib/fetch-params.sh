@@ -278,7 +278,7 @@ params_running() {
 # the same file offset as the caller's copy of that descriptor, which is how the caller sees the
 # range's progress, live and after the end. REPORT says why it stopped.
 params_range_writer() {
-    local name=$1 k=$2 url=$3 report=$4
+    local name=$1 k=$2 url=$3
     local start=${r_start[$2]} end=${r_end[$2]} done=${r_done[$2]}
     local from rc code stalls=0 delay=$params_retry_delay hdr="$4.headers" err="$4.err" label
     label="$name: range $((k + 1)) of ${#r_start[@]} ($(params_human "$start")-$(params_human "$end"))"
