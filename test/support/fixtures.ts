@@ -15,7 +15,7 @@ import * as os from "os";
 import * as path from "path";
 
 /** Every kind of fixture the tests make. */
-export const FIXTURE_KINDS = ["stock-host", "systemd-host", "ssh-stack", "collect", "production", "fleet", "host-script", "nfs", "sweeper-test"] as const;
+export const FIXTURE_KINDS = ["stock-host", "systemd-host", "ssh-stack", "collect", "production", "fleet", "host-script", "nfs", "sweeper-test", "fresh-machine"] as const;
 export type FixtureKind = (typeof FIXTURE_KINDS)[number];
 
 export const FIXTURE_PREFIX = "sealbench-fx-";
